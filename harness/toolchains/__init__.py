@@ -1,0 +1,29 @@
+"""Toolchains: Go sources + patch series → built, verified, cached GOROOTs.
+
+Public API (everything else in this package is internal):
+
+    spec = ToolchainSpec(go="1.27.3", patches=(Path("patches/runqget-priority.patch"),))
+    toolchain = build(spec)         # cache hit or fresh build; toolchain.goroot, .key
+    result = run_gate(toolchain)    # sanity gate, recorded in provenance.json
+"""
+
+from harness.toolchains.build import (
+    Toolchain,
+    ToolchainSpec,
+    build,
+    find_toolchain,
+    list_toolchains,
+)
+from harness.toolchains.gate import GATE_TESTS, run_gate
+from harness.toolchains.goenv import go_env
+
+__all__ = [
+    "GATE_TESTS",
+    "Toolchain",
+    "ToolchainSpec",
+    "build",
+    "find_toolchain",
+    "go_env",
+    "list_toolchains",
+    "run_gate",
+]

