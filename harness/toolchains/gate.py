@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 
 from harness.console import console
 from harness.toolchains import cache, provenance
-from harness.toolchains.build import Toolchain
+from harness.toolchains.builder import Toolchain
 from harness.toolchains.goenv import go_env
 
 # package -> {test: why it is in the gate}
