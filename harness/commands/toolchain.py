@@ -169,4 +169,4 @@ def cmd_check(args: argparse.Namespace) -> int:
     if result.tests_failed or result.tests_missing:
         console.print(f"failed: {result.tests_failed}  missing: {result.tests_missing}")
     print(f"{toolchain.goroot}\t{toolchain.key}\t{'pass' if result.passed else 'fail'}")
-    return 0 if result.passed else 2
+    return 0 if result.passed else 1
