@@ -167,6 +167,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         f"in {result.wall_s:.0f} s; log {result.log}"
     )
     if result.tests_failed or result.tests_missing:
-        console.print(f"failed: {result.tests_failed}  missing: {result.tests_missing}")
+        console.print(
+            f"failed: {result.tests_failed}  did not run: {result.tests_missing} "
+            f"(of which skipped: {result.tests_skipped})"
+        )
     print(f"{toolchain.goroot}\t{toolchain.key}\t{'pass' if result.passed else 'fail'}")
     return 0 if result.passed else 1

@@ -2,7 +2,9 @@
 
 `go test -short` on a named subset of the toolchain's own runtime and sync tests, the
 ones that exercise exactly what a scheduler/GC patch can break. Every name exists in
-Go 1.21.13 … 1.27.3; the gate fails if one of them did not actually run.
+Go 1.21.13 … 1.27.3 and runs under -short there (TestGcSys, skipped as known-flaky,
+and TestStopTheWorldDeadlock, skipped under -short, were left out for that reason); the
+gate fails if one of them failed, was skipped, or did not run at all.
 """
 
 from __future__ import annotations
@@ -33,10 +35,8 @@ GATE_TESTS: dict[str, dict[str, str]] = {
         "TestPreemptionGC": "GC stop-the-world while goroutines spin: STW must complete",
         "TestGCFairness": "a GC-heavy process keeps running goroutines (runs testprog)",
         "TestGCFairness2": "dedicated mark workers do not starve user goroutines (testprog)",
-        "TestStopTheWorldDeadlock": "STW racing with GOMAXPROCS changes and GC",
         "TestYieldProgress": "Gosched hand-offs keep making progress",
         "TestNumGoroutine": "goroutine accounting through create/exit",
-        "TestGcSys": "heap does not grow without bound under churn",
         "TestGcDeepNesting": "marking deep pointer chains",
         "TestPeriodicGC": "sysmon's forced periodic GC still runs",
         "TestUserForcedGC": "runtime.GC() completes a full cycle",
@@ -52,6 +52,7 @@ GATE_TESTS: dict[str, dict[str, str]] = {
 GATE_TIMEOUT_S = 600
 _PASS = re.compile(r"^\s*--- PASS: (\S+)")
 _FAIL = re.compile(r"^\s*--- FAIL: (\S+)")
+_SKIP = re.compile(r"^\s*--- SKIP: (\S+)")
 
 
 @dataclass
@@ -60,7 +61,8 @@ class GateResult:
     exit_code: int | None
     tests_passed: list[str]
     tests_failed: list[str]
-    tests_missing: list[str]
+    tests_missing: list[str]  # did not run: skipped (listed again below) or absent
+    tests_skipped: list[str]
     wall_s: float
     log: str
     command: list[str]
@@ -112,12 +114,14 @@ def run_gate(toolchain: Toolchain, tests: dict[str, dict[str, str]] | None = Non
             errors="replace",
         )
         assert process.stdout is not None
-        passed, failed = [], []
+        passed, failed, skipped = [], [], []
         for line in process.stdout:
             log.write(line)
             if m := _PASS.match(line):
                 passed.append(m.group(1))
                 status.update(f"gate: {m.group(1)} passed")
+            elif m := _SKIP.match(line):
+                skipped.append(m.group(1))
             elif m := _FAIL.match(line):
                 failed.append(m.group(1))
                 console.print(f"[red]gate: {m.group(1)} FAILED[/]")
@@ -133,6 +137,7 @@ def run_gate(toolchain: Toolchain, tests: dict[str, dict[str, str]] | None = Non
         tests_passed=sorted(set(passed) & wanted),
         tests_failed=sorted(set(failed)),
         tests_missing=missing,
+        tests_skipped=sorted(set(skipped) & wanted),
         wall_s=round(time.monotonic() - started, 1),
         log=str(log_path),
         command=command,

@@ -1,0 +1,3 @@
+module stwbench/workloads
+
+go 1.21
