@@ -22,9 +22,9 @@ import (
 )
 
 const (
-	gcCyclesMetric = "/gc/cycles/total:gc-cycles"        // Go 1.16+
-	stwMetric      = "/sched/pauses/total/gc:seconds"    // Go 1.22+
-	stwSourceMetric = "runtime/metrics " + stwMetric
+	gcCyclesMetric    = "/gc/cycles/total:gc-cycles"     // Go 1.16+
+	stwMetric         = "/sched/pauses/total/gc:seconds" // Go 1.22+
+	stwSourceMetric   = "runtime/metrics " + stwMetric
 	stwSourceMemStats = "runtime.MemStats.PauseTotalNs"
 )
 

@@ -29,9 +29,15 @@ def histogram_quantile(buckets: Iterable[Bucket], q: float) -> float:
     """
     if not 0.0 <= q <= 1.0 or math.isnan(q):
         raise ValueError(f"quantile {q!r} is not in [0, 1]")
+    # Buckets with the same bounds are merged, so the buckets of several processes can be
+    # pooled by concatenation; distinct buckets are expected not to overlap.
+    merged: dict[tuple[float | None, float | None], int] = {}
+    for low, high, count in buckets:
+        if count > 0:
+            merged[(low, high)] = merged.get((low, high), 0) + count
     ordered = sorted(
-        (b for b in buckets if b[2] > 0),
-        key=lambda b: (-math.inf if b[0] is None else b[0]),
+        ((low, high, count) for (low, high), count in merged.items()),
+        key=lambda b: -math.inf if b[0] is None else b[0],
     )
     total = sum(b[2] for b in ordered)
     if total == 0:

@@ -41,7 +41,9 @@ _FALLBACK_RE = re.compile(
     rf"^\s*(?P<pct1>{_PCT})(?:\s+(?P<pct2>{_PCT}))?(?P<middle>(?:\s+\S+)*?)\s+"
     r"\[(?P<kind>[^\]\s])\]\s+(?P<symbol>\S.*?)\s*$"
 )
-_SAMPLES_RE = re.compile(r"^#\s*Samples:\s*(?P<n>\d+(?:\.\d+)?)(?P<mult>[KMGT]?)\s+of event\s+'(?P<event>[^']*)'")
+_SAMPLES_RE = re.compile(
+    r"^#\s*Samples:\s*(?P<n>\d+(?:\.\d+)?)(?P<mult>[KMGT]?)\s+of event\s+'(?P<event>[^']*)'"
+)
 _DOTS_RE = re.compile(r"\.+")
 _MULTIPLIERS = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 _PCT_COLUMNS = ("Overhead", "Children", "Self")
@@ -90,9 +92,7 @@ def parse_perf_report(text: str) -> PerfReportParse:
                 event = samples["event"]
                 if result.event is None:
                     result.event = event
-                    result.samples = int(
-                        float(samples["n"]) * _MULTIPLIERS[samples["mult"]]
-                    )
+                    result.samples = int(float(samples["n"]) * _MULTIPLIERS[samples["mult"]])
             elif line.lstrip("# ").startswith("."):
                 layout = _layout(previous, line)
             previous = line

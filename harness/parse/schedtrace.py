@@ -88,9 +88,7 @@ def parse_schedtrace(text: str) -> SchedTraceParse:
             if runqs is None:
                 detail = summary
             else:
-                samples.extend(
-                    replace(summary, p=i, p_runqsize=n) for i, n in enumerate(runqs)
-                )
+                samples.extend(replace(summary, p=i, p_runqsize=n) for i, n in enumerate(runqs))
             continue
         if _MG_RE.match(line):
             continue
