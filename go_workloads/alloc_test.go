@@ -26,7 +26,7 @@ const (
 // churn builds, per op, a map[int]*churnItem of 64 items, each with an
 // 8-node linked list and pointers to other items, and retires the oldest of
 // churnLiveMaps live maps. The live heap stays constant (about 11 MiB of
-// pointers to mark) while every op produces about 45 KiB of garbage.
+// pointers to mark) while every op produces about 40 KiB of garbage.
 type churn struct {
 	live []map[int]*churnItem
 	pos  int
@@ -56,7 +56,7 @@ func (c *churn) op(seq int) {
 // BenchmarkAllocChurn: pointer-rich garbage (linked nodes, maps of pointers,
 // pointer slices) against a constant ~11 MiB live heap of the same shape.
 // Measures allocation + GC throughput; GC runs every few dozen ops.
-// 1.27.3, 2 cores: about 25 us/op, so -benchtime=40000x takes about 1 s.
+// 1.27.3, 2 shared cores: 50-80 us/op, so -benchtime=15000x takes about 1 s.
 func BenchmarkAllocChurn(b *testing.B) {
 	base := runtime.NumGoroutine()
 	c := newChurn()
@@ -111,7 +111,7 @@ func binaryTreesOp() int {
 // BenchmarkBinaryTrees: the classic GC-bound binary-trees (benchmarks game)
 // with a long-lived depth-16 tree kept live. Almost pure allocation of tiny
 // two-pointer objects; measures allocator and GC throughput.
-// 1.27.3, 2 cores: about 4 ms/op, so -benchtime=250x takes about 1 s.
+// 1.27.3, 2 shared cores: 5-8 ms/op, so -benchtime=150x takes about 1 s.
 func BenchmarkBinaryTrees(b *testing.B) {
 	base := runtime.NumGoroutine()
 	long := bottomUpTree(treesLongDepth)

@@ -1,14 +1,11 @@
-// Package go_workloads holds the stwbench benchmark workloads: `go test`
-// benchmarks that stress the garbage collector and the goroutine scheduler at
-// the same time. See README.md.
-//
-// Shared helpers live in this file:
+// Shared helpers for all benchmarks:
 //
 //   - startGC / gcMeter.stop: every benchmark reports per-op GC figures,
 //     gc-cycles/op and stw-ns/op (see stwSource for where the latter comes from).
 //   - checkNoLeak: every benchmark verifies it left no goroutines behind.
 //   - allocator: a background goroutine that allocates pointer-rich garbage a
 //     fixed amount per op, for workloads that run "beside an allocator".
+
 package go_workloads
 
 import (

@@ -48,7 +48,7 @@ func fanOutFanIn(seq int, out []uint64) {
 // and wait for all of them, while a background goroutine allocates 8 KiB of
 // pointer-rich garbage (8 MiB live set). Measures spawn + wake + join cost
 // under GC: goroutines created during a mark phase compete with mark workers.
-// 1.27.3, 2 cores: about 25 us/op, so -benchtime=40000x takes about 1 s.
+// 1.27.3, 2 shared cores: 65-90 us/op, so -benchtime=12000x takes about 1 s.
 func BenchmarkFanOutFanIn(b *testing.B) {
 	base := runtime.NumGoroutine()
 	a := startAllocator(bgLiveLists)
@@ -109,7 +109,7 @@ func schedulerOp() int {
 // garbage. The article this project examines quotes BenchmarkScheduler ns/op;
 // this is stwbench's own definition of it. A background goroutine allocates
 // 2 KiB per op (8 MiB live) so that GC cycles overlap the chain.
-// 1.27.3, 2 cores: about 15 us/op, so -benchtime=70000x takes about 1 s.
+// 1.27.3, 2 shared cores: about 30 us/op, so -benchtime=30000x takes about 1 s.
 func BenchmarkScheduler(b *testing.B) {
 	base := runtime.NumGoroutine()
 	a := startAllocator(bgLiveLists)
@@ -152,7 +152,7 @@ func burstSpawn(seq int, out []*[4]uint64) {
 // overflows, so most spawns after the first ~256 go through runqputslow and
 // the global queue; the other P steals. Measures the slow spawn path and
 // global-queue contention (the path the article blamed).
-// 1.27.3, 2 cores: about 300 us/op, so -benchtime=3000x takes about 1 s.
+// 1.27.3, 2 shared cores: 0.9-1.2 ms/op, so -benchtime=1000x takes about 1 s.
 func BenchmarkBurstSpawn(b *testing.B) {
 	base := runtime.NumGoroutine()
 	out := make([]*[4]uint64, burstSize)

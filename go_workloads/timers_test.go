@@ -54,7 +54,7 @@ func timersOp(seq int, out []*timerPayload) {
 // firing latency and callback-goroutine scheduling while GC runs. ns/op is
 // bounded below by timer resolution (the runtime's netpoll sleeps in 1 ms
 // steps when a P idles), so compare variants, not absolute numbers.
-// 1.27.3, 2 cores: about 100 us-1 ms/op depending on idleness; -benchtime=2000x is ~1 s.
+// 1.27.3, 2 shared cores: 0.6-0.8 ms/op, so -benchtime=1500x takes about 1 s.
 func BenchmarkTimers(b *testing.B) {
 	base := runtime.NumGoroutine()
 	a := startAllocator(bgLiveLists)

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from harness import __version__
+from harness.commands import run as run_command
 from harness.commands import toolchain as toolchain_command
 from harness.console import console
 from harness.errors import StwbenchError
@@ -22,6 +23,7 @@ examples:
   stwbench toolchain build --go 1.27.3 --mode source        # seconds, no make.bash
   stwbench toolchain list
   stwbench toolchain check --go 1.27.3 --patch patches/runqget-priority.patch
+  stwbench run --go 1.27.3 --patch patches/runqget-priority.patch --workloads quick --reps 3
 
 exit codes: 0 ok, 1 regression found (with --fail-on-regression), 2 usage/environment error
 """
@@ -37,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"stwbench {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     toolchain_command.register(commands)
+    run_command.register(commands)
     return parser
 
 

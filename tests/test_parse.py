@@ -85,7 +85,7 @@ def test_bench_names_procs_units_and_config():
             "goarch: amd64",
             "pkg: stwbench/go_workloads",
             "cpu: AMD EPYC 7B13",
-            "BenchmarkScheduler-4   \t 1000000\t      1284 ns/op\t      10 B/op\t       1 allocs/op",
+            "BenchmarkScheduler-4   \t 1000000\t   1284 ns/op\t   10 B/op\t   1 allocs/op",
             "BenchmarkPingPongAlloc/pairs=4-2  500  2.5e+03 ns/op  0.01 gc-cycles/op  5e4 p99-ns",
             "BenchmarkSingle 10 3 ns/op",
             "Benchmark/sub-8 10 3 ns/op",
@@ -803,9 +803,15 @@ def test_latency_frame_columns_and_units():
     assert list(empty.columns) == list(frame.columns) and (empty.dtypes == frame.dtypes).all()
 
 
-def test_frames_from_fixtures_round_trip_parquet(tmp_path):
-    text = fixture("gctrace-1.27.3.txt")
-    frame = gc_cycles_frame(parse_gctrace(text).cycles, variant="base", workload="w", rep=0)
-    frame.to_parquet(tmp_path / "gc.parquet")
-    back = pd.read_parquet(tmp_path / "gc.parquet")
-    assert list(back.columns) == list(frame.columns) and len(back) == len(frame)
+def test_frames_round_trip_parquet_with_their_dtypes(tmp_path):
+    ident = {"variant": "base", "workload": "probe", "rep": 0}
+    frames = {
+        "gc": gc_cycles_frame(parse_gctrace(GC_LINE).cycles, **ident),
+        "sched": sched_frame(parse_schedtrace(PLAIN_121).samples, **ident),
+        "samples": samples_frame(parse_bench("BenchmarkA-2 1 2 ns/op"), run_id="r", **ident),
+        "latency": latency_frame(parse_probe(json.dumps(probe_doc())), **ident),
+    }
+    for name, frame in frames.items():
+        frame.to_parquet(tmp_path / f"{name}.parquet")
+        back = pd.read_parquet(tmp_path / f"{name}.parquet")
+        pd.testing.assert_frame_equal(back, frame)

@@ -71,9 +71,13 @@ class PerfReportParse:
 
 @dataclass(frozen=True)
 class _Layout:
-    """Column names and [start, end) extents from the header and its dotted line."""
+    """Column keys and [start, end) extents from the header and its dotted line.
 
-    names: list[str]
+    A key is the title's first word: "Overhead", "Children", "Self", "Samples",
+    "Command", "Shared" (Shared Object), "Symbol", "IPC", …
+    """
+
+    keys: list[str]
     spans: list[tuple[int, int]]
 
 
@@ -94,7 +98,8 @@ def parse_perf_report(text: str) -> PerfReportParse:
                     result.event = event
                     result.samples = int(float(samples["n"]) * _MULTIPLIERS[samples["mult"]])
             elif line.lstrip("# ").startswith("."):
-                layout = _layout(previous, line)
+                # A comment that merely starts with dots does not undo a real header.
+                layout = _layout(previous, line) or layout
             previous = line
             continue
         if not _ROW_START_RE.match(line):
@@ -113,11 +118,11 @@ def _layout(header: str, dots: str) -> _Layout | None:
     if not spans or not header.startswith("#"):
         return None
     # perf left-aligns most titles and right-aligns percentages inside the dotted extent.
-    names = [header[start:end].strip() for start, end in spans[:-1]]
-    names.append(header[spans[-1][0] :].strip())
-    if "Symbol" not in {n.split()[0] for n in names if n}:
+    titles = [header[start:end] for start, end in spans[:-1]] + [header[spans[-1][0] :]]
+    keys = [(title.split() or [""])[0] for title in titles]
+    if "Symbol" not in keys:
         return None
-    return _Layout(names=names, spans=spans)
+    return _Layout(keys=keys, spans=spans)
 
 
 def _row(line: str, layout: _Layout | None, event: str | None) -> PerfSymbol | None:
@@ -130,14 +135,14 @@ def _row(line: str, layout: _Layout | None, event: str | None) -> PerfSymbol | N
 
 def _row_by_columns(line: str, layout: _Layout, event: str | None) -> PerfSymbol | None:
     cells: dict[str, str] = {}
-    for i, (name, (start, end)) in enumerate(zip(layout.names, layout.spans, strict=True)):
+    for i, (key, (start, end)) in enumerate(zip(layout.keys, layout.spans, strict=True)):
         # Each cell must end at a column gap; otherwise the row does not fit the layout.
         if i + 1 < len(layout.spans) and end < len(line) and not line[end].isspace():
             return None
         # The first column is right-aligned and may begin before the "#" prefix ends.
-        cells[name.split()[0] if name else name] = line[0 if i == 0 else start : end].strip()
+        cells[key] = line[0 if i == 0 else start : end].strip()
     # The symbol column runs to the next column (IPC, …) or, if last, to the line end.
-    symbol_index = [n.split()[0] if n else n for n in layout.names].index("Symbol")
+    symbol_index = layout.keys.index("Symbol")
     if symbol_index == len(layout.spans) - 1:
         cells["Symbol"] = line[layout.spans[symbol_index][0] :].strip()
     return _symbol(
@@ -156,8 +161,8 @@ def _row_by_tokens(line: str, layout: _Layout | None, event: str | None) -> Perf
     if match is None:
         return None
     middle = match["middle"].split()
-    names = [n.split()[0] for n in layout.names if n] if layout else ["Command", "Shared"]
-    has_command, has_dso = "Command" in names, "Shared" in names
+    keys = layout.keys if layout else ["Command", "Shared"]
+    has_command, has_dso = "Command" in keys, "Shared" in keys
     if layout is None:
         # No header: two or more tokens are comm + dso (the default sort); one is the dso.
         has_command = len(middle) >= 2

@@ -1,7 +1,9 @@
 """Parse results as the tidy tables of DESIGN.md ("Tables"), ready for Parquet.
 
 Every frame has exactly these columns, in this order, and the same dtypes whether it has
-rows or not (so concatenating the frames of many processes never changes a dtype):
+rows or not (so concatenating the frames of many processes never changes a dtype). Text
+columns use pandas' "str" dtype (the string dtype on pandas 3, object on pandas 2), which
+is also what reading the Parquet files back gives.
 
 gc_cycles_frame — one row per gctrace line:
     variant, workload (str), rep (int64), cycle (int64), at_s, stw_sweep_term_ms,
@@ -49,8 +51,8 @@ from harness.parse.probe import ProbeParse
 from harness.parse.schedtrace import SchedSample
 
 GC_CYCLES_COLUMNS: dict[str, str] = {
-    "variant": "object",
-    "workload": "object",
+    "variant": "str",
+    "workload": "str",
     "rep": "int64",
     "cycle": "int64",
     "at_s": "float64",
@@ -66,8 +68,8 @@ GC_CYCLES_COLUMNS: dict[str, str] = {
     "forced": "bool",
 }
 SCHED_COLUMNS: dict[str, str] = {
-    "variant": "object",
-    "workload": "object",
+    "variant": "str",
+    "workload": "str",
     "rep": "int64",
     "t_ms": "int64",
     "gomaxprocs": "int64",
@@ -80,22 +82,22 @@ SCHED_COLUMNS: dict[str, str] = {
     "p_runqsize": "Int64",
 }
 SAMPLES_COLUMNS: dict[str, str] = {
-    "run_id": "object",
-    "variant": "object",
-    "workload": "object",
-    "benchmark": "object",
+    "run_id": "str",
+    "variant": "str",
+    "workload": "str",
+    "benchmark": "str",
     "rep": "int64",
-    "metric": "object",
-    "unit": "object",
+    "metric": "str",
+    "unit": "str",
     "value": "float64",
-    "better": "object",
+    "better": "str",
 }
 LATENCY_COLUMNS: dict[str, str] = {
-    "variant": "object",
-    "workload": "object",
+    "variant": "str",
+    "workload": "str",
     "rep": "int64",
-    "source": "object",
-    "phase": "object",
+    "source": "str",
+    "phase": "str",
     "bucket_low_ns": "float64",
     "bucket_high_ns": "float64",
     "count": "int64",

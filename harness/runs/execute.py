@@ -1,0 +1,153 @@
+"""Run one process and keep every byte it printed.
+
+The process writes straight into files in a `.partial` directory; status.json is written
+last and the directory renamed into place, so a finished process is either complete on
+disk or not there at all (a resume redoes it). A process that outlives its timeout gets
+SIGQUIT first (the Go runtime then prints every goroutine's stack to stderr: the hang
+report) and SIGKILL a few seconds later.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from harness.runs import perf
+
+STATUS = "status.json"
+QUIT_GRACE_S = 5.0
+
+
+@dataclass
+class ProcessResult:
+    status: str  # ok | failed | timeout | build-failed | error
+    exit_code: int | None
+    duration_s: float
+    reason: str | None = None
+    started_at: str = ""
+    command: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)  # only what we set, not the host's
+    perf_events: list[str] = field(default_factory=list)
+    perf_error: str | None = None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    command: list[str]
+    cwd: Path
+    env: dict[str, str]  # full environment
+    shown_env: dict[str, str]  # the part worth recording
+    timeout_s: float
+    perf_events: list[str]
+    keep_raw: bool
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def finished(item_dir: Path) -> bool:
+    return (item_dir / STATUS).exists()
+
+
+def read_status(item_dir: Path) -> ProcessResult:
+    return ProcessResult(**json.loads((item_dir / STATUS).read_text()))
+
+
+def record(item_dir: Path, result: ProcessResult) -> None:
+    """Write status.json into a .partial dir and move the dir into place."""
+    partial = item_dir.with_name(item_dir.name + ".partial")
+    partial.mkdir(parents=True, exist_ok=True)
+    with (partial / STATUS).open("w") as handle:
+        json.dump(result.to_json(), handle, indent=2)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.rename(partial, item_dir)
+
+
+def run(spec: ProcessSpec, item_dir: Path) -> ProcessResult:
+    partial = item_dir.with_name(item_dir.name + ".partial")
+    if partial.exists():
+        shutil.rmtree(partial)  # a process killed with the harness: redo it
+    partial.mkdir(parents=True)
+    command = list(spec.command)
+    data_path = partial / "perf.data"
+    if spec.perf_events:
+        command = perf.wrap(command, spec.perf_events, data_path)
+    started_at, started = now_iso(), time.monotonic()
+    status, reason, code = "ok", None, None
+    with (partial / "stdout.txt").open("wb") as out, (partial / "stderr.txt").open("wb") as err:
+        try:
+            process = subprocess.Popen(
+                command,
+                cwd=spec.cwd,
+                env=spec.env,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            status, reason = "error", f"could not start: {exc}"
+        else:
+            try:
+                code = process.wait(timeout=spec.timeout_s)
+            except subprocess.TimeoutExpired:
+                status, reason = "timeout", f"no exit after {spec.timeout_s:.0f} s"
+                code = _quit_then_kill(process)
+            except BaseException:
+                _kill_group(process, signal.SIGKILL)
+                process.wait()
+                raise
+            if status == "ok" and code != 0:
+                status, reason = "failed", f"exit code {code}"
+    result = ProcessResult(
+        status=status,
+        exit_code=code,
+        duration_s=round(time.monotonic() - started, 3),
+        reason=reason,
+        started_at=started_at,
+        command=command,
+        env=spec.shown_env,
+        perf_events=list(spec.perf_events),
+    )
+    if spec.perf_events and data_path.exists():
+        result.perf_error = perf.report(data_path, partial / "perf-report.txt")
+        if not spec.keep_raw:
+            data_path.unlink()
+    if status != "ok" and reason:
+        result.reason = f"{reason}; stderr: {_tail(partial / 'stderr.txt')}"
+    record(item_dir, result)
+    return result
+
+
+def _kill_group(process: subprocess.Popen, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, sig)
+
+
+def _quit_then_kill(process: subprocess.Popen) -> int | None:
+    _kill_group(process, signal.SIGQUIT)  # Go prints all goroutine stacks, then exits
+    try:
+        return process.wait(timeout=QUIT_GRACE_S)
+    except subprocess.TimeoutExpired:
+        _kill_group(process, signal.SIGKILL)
+        return process.wait()
+
+
+def _tail(path: Path, limit: int = 400) -> str:
+    try:
+        text = path.read_bytes()[-limit:].decode("utf-8", "replace")
+    except OSError:
+        return ""
+    return " ".join(text.split())[-limit:]

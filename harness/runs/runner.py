@@ -1,0 +1,383 @@
+"""Drive a run: toolchains → binaries → calibration → processes, durable and resumable.
+
+results/<run-id>/
+    manifest.json          plan, machine, toolchains, builds, benchtime, per-process status
+    bin/<variant>/         compiled workloads (kept so a resume runs the same binaries)
+    raw/<variant>/<workload>/gomaxprocs<k>-rep<NNN>/
+        stdout.txt stderr.txt status.json [probe.json] [perf-report.txt] [perf.data]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import errno
+import json
+import os
+import random
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from harness.console import console, progress
+from harness.errors import EnvironmentProblem, UsageError
+from harness.parse import parse_bench
+from harness.runs import execute, machine, perf
+from harness.runs.compile import Binary, compile_workloads
+from harness.runs.plan import RunItem, run_order
+from harness.runs.variants import Variant
+from harness.runs.workloads import Workload
+from harness.toolchains import Toolchain, build, go_env
+
+MANIFEST = "manifest.json"
+# Exit codes of `stwbench run` beyond the usual 0/2 (see README).
+EXIT_PROCESS_FAILURES = 3
+
+
+@dataclass
+class RunOptions:
+    reps: int = 10
+    gomaxprocs: list[int] = field(default_factory=lambda: [2])
+    seed: int | None = None
+    schedtrace: str = "off"  # off | on | detail
+    perf: bool = False
+    keep_raw: bool = False
+    timeout_s: float = 300.0
+    cpus: str | None = None  # taskset --cpu-list for every process
+    executor: str = "auto"
+    build_cpuset: str | None = None
+    target_s: float = 1.0  # calibrated benchmark time per process
+    probe_duration_s: float = 2.0
+    probe_interval: str = "20us"
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Run:
+    """Everything a run needs in memory; `manifest` is its on-disk twin."""
+
+    run_dir: Path
+    variants: list[Variant]
+    workloads: list[Workload]
+    options: RunOptions
+    order: list[RunItem]
+    manifest: dict
+
+    @property
+    def raw(self) -> Path:
+        return self.run_dir / "raw"
+
+    def save(self) -> None:
+        tmp = self.run_dir / f".{MANIFEST}.tmp"
+        tmp.write_text(json.dumps(self.manifest, indent=2, sort_keys=True))
+        os.replace(tmp, self.run_dir / MANIFEST)
+
+
+def new_run_id() -> str:
+    return dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+def create_run(
+    out: Path, variants: list[Variant], workloads: list[Workload], options: RunOptions
+) -> Run:
+    if options.reps < 1:
+        raise UsageError("--reps must be at least 1")
+    seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
+    options.seed = seed
+    order = run_order(variants, workloads, options.reps, options.gomaxprocs, seed)
+    run_id = new_run_id()
+    run_dir = out / run_id
+    if run_dir.exists():
+        raise UsageError(f"{run_dir} exists already")
+    run_dir.mkdir(parents=True)
+    manifest = {
+        "schema": 1,
+        "run_id": run_id,
+        "created_at": execute.now_iso(),
+        "variants": [v.to_json() for v in variants],
+        "workloads": [w.to_json() for w in workloads],
+        "options": options.to_json(),
+        "order": [item.to_json() for item in order],
+        "processes": {},
+        "status": "created",
+    }
+    run = Run(run_dir, variants, workloads, options, order, manifest)
+    run.save()
+    _point_latest(out, run_dir)
+    return run
+
+
+def load_run(run_dir: Path) -> Run:
+    path = run_dir / MANIFEST
+    if not path.exists():
+        raise UsageError(f"--resume {run_dir}: no {MANIFEST} there")
+    manifest = json.loads(path.read_text())
+    return Run(
+        run_dir=run_dir,
+        variants=[Variant.from_json(v) for v in manifest["variants"]],
+        workloads=[Workload.from_json(w) for w in manifest["workloads"]],
+        options=RunOptions(**manifest["options"]),
+        order=[RunItem(**item) for item in manifest["order"]],
+        manifest=manifest,
+    )
+
+
+def _point_latest(out: Path, run_dir: Path) -> None:
+    latest = out / "latest"
+    tmp = out / ".latest.tmp"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    tmp.symlink_to(run_dir.name)
+    os.replace(tmp, latest)
+
+
+def execute_run(run: Run) -> int:
+    """Run every unfinished process; return the exit code (0, or 3 if any process failed)."""
+    options = run.options
+    run.manifest["status"] = "running"
+    run.manifest.setdefault("sessions", []).append({"started_at": execute.now_iso()})
+    events, perf_failures = perf.detect_events() if options.perf else ([], {})
+    if options.perf and not events:
+        console.print(
+            f"[yellow]perf: no event records here ({perf_failures}); running without perf"
+        )
+    run.manifest["perf"] = {
+        "requested": options.perf,
+        "events": events,
+        "unavailable": perf_failures,
+    }
+    run.manifest["machine"] = machine.fingerprint(events)
+    toolchains = _toolchains(run)
+    binaries = _binaries(run, toolchains)
+    _calibrate(run, toolchains, binaries)
+    run.save()
+    todo = [item for item in run.order if not execute.finished(run.raw / item.slug)]
+    done = len(run.order) - len(todo)
+    if done:
+        console.print(f"resuming: {done} of {len(run.order)} processes already on disk")
+    by_name = {w.name: w for w in run.workloads}
+    variants = {v.name: v for v in run.variants}
+    try:
+        with progress() as bar:
+            task = bar.add_task("processes", total=len(run.order), completed=done)
+            for item in todo:
+                workload = by_name[item.workload]
+                bar.update(
+                    task,
+                    description=f"{item.variant} {item.workload} "
+                    f"P={item.gomaxprocs} rep {item.rep}",
+                )
+                result = _run_item(
+                    run,
+                    item,
+                    variants[item.variant],
+                    workload,
+                    toolchains[item.variant],
+                    binaries[item.variant][workload.name],
+                    events,
+                )
+                run.manifest["processes"][item.slug] = {
+                    "status": result.status,
+                    "duration_s": result.duration_s,
+                    "exit_code": result.exit_code,
+                    "reason": result.reason,
+                }
+                if result.status != "ok":
+                    bar.console.print(f"[red]{result.status}[/] {item.slug}: {result.reason}")
+                run.save()
+                bar.advance(task)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            run.manifest["status"] = "stopped: disk full"
+            _try_save(run)
+            raise EnvironmentProblem(
+                f"disk full while writing {run.run_dir}; finished processes are kept, free "
+                f"space and continue with --resume {run.run_dir}"
+            ) from exc
+        raise
+    except KeyboardInterrupt:
+        run.manifest["status"] = "interrupted"
+        _try_save(run)
+        console.print(f"interrupted: continue with [bold]stwbench run --resume {run.run_dir}[/]")
+        raise
+    failures = {slug: p for slug, p in run.manifest["processes"].items() if p["status"] != "ok"}
+    run.manifest["status"] = "finished" if not failures else f"finished with {len(failures)} failed"
+    run.manifest["sessions"][-1]["ended_at"] = execute.now_iso()
+    run.manifest["ended_at"] = execute.now_iso()
+    run.save()
+    return EXIT_PROCESS_FAILURES if failures else 0
+
+
+def _try_save(run: Run) -> None:
+    with contextlib.suppress(OSError):
+        run.save()
+
+
+def _toolchains(run: Run) -> dict[str, Toolchain]:
+    toolchains = {}
+    for variant in run.variants:
+        console.print(f"toolchain for [bold]{variant.name}[/]")
+        toolchains[variant.name] = build(
+            variant.spec(run.options.executor, run.options.build_cpuset)
+        )
+    run.manifest["toolchains"] = {
+        name: {
+            "key": t.key,
+            "goroot": str(t.goroot),
+            "go_version": t.provenance["go_version"],
+            "mode": t.provenance["mode"],
+            "executor": t.provenance["executor"],
+            "patches": t.provenance["patches"],
+            "gate": t.provenance.get("gate"),
+        }
+        for name, t in toolchains.items()
+    }
+    return toolchains
+
+
+def _binaries(run: Run, toolchains: dict[str, Toolchain]) -> dict[str, dict[str, Binary]]:
+    binaries = {}
+    with console.status("compiling workloads (once per toolchain)"):
+        for variant in run.variants:
+            binaries[variant.name] = compile_workloads(
+                toolchains[variant.name], run.workloads, run.run_dir / "bin" / variant.name
+            )
+    run.manifest["builds"] = {
+        variant: {name: binary.to_json() for name, binary in built.items()}
+        for variant, built in binaries.items()
+    }
+    for variant, built in binaries.items():
+        for name, binary in built.items():
+            if binary.error:
+                console.print(
+                    f"[red]build failed[/] {name} with {variant}: "
+                    f"{binary.error.splitlines()[-1] if binary.error else ''}"
+                )
+    return binaries
+
+
+def _bench_args(workload: Workload, benchtime: int, gomaxprocs: int) -> list[str]:
+    return [
+        "-test.run=^$",
+        f"-test.bench=^Benchmark{workload.benchmark}$",
+        f"-test.benchtime={benchtime}x",
+        "-test.count=1",
+        "-test.benchmem",
+        f"-test.cpu={gomaxprocs}",
+    ]
+
+
+def _calibrate(run: Run, toolchains: dict[str, Toolchain], binaries: dict) -> None:
+    """Find N once per benchmark (first variant that built it); every variant runs N."""
+    benchtime: dict[str, int] = run.manifest.setdefault("benchtime", {})
+    for workload in run.workloads:
+        if not workload.calibrated or workload.name in benchtime:
+            continue
+        for variant in run.variants:
+            binary: Binary = binaries[variant.name][workload.name]
+            if binary.path is None:
+                continue
+            benchtime[workload.name] = _calibrate_one(
+                run, workload, binary, toolchains[variant.name], variant
+            )
+            break
+        run.save()
+
+
+def _calibrate_one(
+    run: Run, workload: Workload, binary: Binary, toolchain: Toolchain, variant: Variant
+) -> int:
+    procs = workload.gomaxprocs or max(run.options.gomaxprocs)
+    n = 1
+    env = {**go_env(toolchain.goroot), **variant.env, "GOMAXPROCS": str(procs)}
+    with console.status(f"calibrating {workload.name}") as status:
+        for _ in range(12):
+            import subprocess
+
+            result = subprocess.run(
+                [binary.path, *_bench_args(workload, n, procs)],
+                cwd=binary.cwd,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=run.options.timeout_s,
+                check=False,
+            )
+            parsed = parse_bench(result.stdout)
+            ns_per_op = next((r.metrics.get("ns/op") for r in parsed.results), None)
+            if result.returncode != 0 or not ns_per_op:
+                console.print(
+                    f"[yellow]calibration of {workload.name} failed "
+                    f"(exit {result.returncode}); using N=1"
+                )
+                return 1
+            total_s = ns_per_op * n / 1e9
+            status.update(f"calibrating {workload.name}: N={n} took {total_s:.3f} s")
+            if total_s >= 0.1:
+                return max(1, round(n * run.options.target_s / total_s))
+            n *= 10 if total_s < 0.01 else 3
+    return n
+
+
+def _godebug(variant: Variant, schedtrace: str) -> str:
+    parts = [p for p in variant.env.get("GODEBUG", "").split(",") if p]
+    parts.append("gctrace=1")
+    if schedtrace in ("on", "detail"):
+        parts.append("schedtrace=100")
+    if schedtrace == "detail":
+        parts.append("scheddetail=1")
+    return ",".join(parts)
+
+
+def _run_item(
+    run: Run,
+    item: RunItem,
+    variant: Variant,
+    workload: Workload,
+    toolchain: Toolchain,
+    binary: Binary,
+    perf_events: list[str],
+) -> execute.ProcessResult:
+    item_dir = run.raw / item.slug
+    if binary.path is None:
+        result = execute.ProcessResult(
+            status="build-failed",
+            exit_code=None,
+            duration_s=0.0,
+            reason=(binary.error or "build failed").splitlines()[-1][:500],
+            started_at=execute.now_iso(),
+        )
+        execute.record(item_dir, result)
+        return result
+    shown = {
+        **variant.env,
+        "GOMAXPROCS": str(item.gomaxprocs),
+        "GODEBUG": _godebug(variant, run.options.schedtrace),
+    }
+    env = {**go_env(toolchain.goroot), **shown}
+    if workload.kind == "probe":
+        command = [
+            binary.path,
+            "-duration",
+            f"{run.options.probe_duration_s}s",
+            "-interval",
+            run.options.probe_interval,
+            "-out",
+            str(item_dir.with_name(item_dir.name + ".partial") / "probe.json"),
+        ]
+    else:
+        benchtime = run.manifest["benchtime"].get(workload.name, 1)
+        command = [binary.path, *_bench_args(workload, benchtime, item.gomaxprocs)]
+    if run.options.cpus:
+        command = ["taskset", "--cpu-list", run.options.cpus, *command]
+    spec = execute.ProcessSpec(
+        command=command,
+        cwd=Path(binary.cwd),
+        env=env,
+        shown_env=shown,
+        timeout_s=run.options.timeout_s,
+        perf_events=perf_events,
+        keep_raw=run.options.keep_raw,
+    )
+    return execute.run(spec, item_dir)

@@ -1,0 +1,213 @@
+"""raw/ → tidy tables: a pure function of what a run recorded (DESIGN.md "Tables").
+
+`build_tables(run_dir)` reads every finished process under raw/ and returns the frames;
+`write_tables(run_dir)` writes them as Parquet under tables/. Running it twice, or on a
+copy of raw/, gives the same tables.
+
+Besides the rows the parsers produce, each process contributes per-process summary rows
+to `samples` (tail metrics are computed per process, then compared across processes):
+
+- `stw-sweep-term-p99-ms`, `stw-mark-term-p99-ms` (gctrace): p99 over the process's GC
+  cycles of each STW phase (wall clock);
+- `stw-pause-max-ms` (gctrace): the longest single STW phase of the process;
+- `gc-cycles` (gctrace): gctrace lines the process printed;
+- `start-latency-p50-ns`, `-p99-ns`, `-p999-ns`, `-max-ns` (probe): creation→start
+  latency of the probe's goroutines, from its histogram.
+
+Their `benchmark` is the workload's benchmark name with the `-<GOMAXPROCS>` suffix Go
+uses (none at 1), e.g. `Scheduler-2`, `probe-2`.
+
+Extra outputs: `perf_symbols` (variant, workload, rep, gomaxprocs, symbol, shared_object,
+overhead_pct; when run with --perf) and `parse_warnings.json` (per process and parser:
+lines skipped, with examples), which reports show.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from harness.parse import (
+    GC_CYCLES_COLUMNS,
+    LATENCY_COLUMNS,
+    SAMPLES_COLUMNS,
+    SCHED_COLUMNS,
+    gc_cycles_frame,
+    histogram_quantile,
+    latency_frame,
+    parse_bench,
+    parse_gctrace,
+    parse_perf_report,
+    parse_probe,
+    parse_schedtrace,
+    samples_frame,
+    sched_frame,
+)
+from harness.parse.tables import benchmark_name
+from harness.runs import execute
+from harness.runs.plan import RunItem
+
+TABLES = ("samples", "gc_cycles", "sched", "latency", "perf_symbols")
+PERF_COLUMNS = {
+    "variant": "str",
+    "workload": "str",
+    "rep": "int64",
+    "gomaxprocs": "int64",
+    "symbol": "str",
+    "shared_object": "str",
+    "overhead_pct": "float64",
+}
+_EMPTY_COLUMNS = {
+    "samples": SAMPLES_COLUMNS,
+    "gc_cycles": GC_CYCLES_COLUMNS,
+    "sched": SCHED_COLUMNS,
+    "latency": LATENCY_COLUMNS,
+    "perf_symbols": PERF_COLUMNS,
+}
+
+
+@dataclass
+class Tables:
+    frames: dict[str, pd.DataFrame]
+    warnings: list[dict] = field(default_factory=list)
+    processes: dict[str, str] = field(default_factory=dict)  # slug -> status
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def _warn(warnings: list[dict], slug: str, parser: str, parsed) -> None:
+    if parsed.skipped:
+        warnings.append(
+            {
+                "process": slug,
+                "parser": parser,
+                "skipped": parsed.skipped,
+                "examples": list(parsed.skipped_examples),
+            }
+        )
+
+
+def _summary_rows(run_id: str, item: RunItem, benchmark: str, values: dict[str, float]) -> list:
+    return [
+        {
+            "run_id": run_id,
+            "variant": item.variant,
+            "workload": item.workload,
+            "benchmark": benchmark,
+            "rep": item.rep,
+            "metric": metric,
+            "unit": unit,
+            "value": value,
+            "better": "lower",
+        }
+        for (metric, unit), value in values.items()
+        if value is not None and not math.isnan(value)
+    ]
+
+
+def _gc_summary(cycles) -> dict[tuple[str, str], float]:
+    if not cycles:
+        return {("gc-cycles", "cycles"): 0.0}
+    sweep = np.array([c.stw_sweep_term_ms for c in cycles])
+    mark = np.array([c.stw_mark_term_ms for c in cycles])
+    return {
+        ("stw-sweep-term-p99-ms", "ms"): float(np.percentile(sweep, 99)),
+        ("stw-mark-term-p99-ms", "ms"): float(np.percentile(mark, 99)),
+        ("stw-pause-max-ms", "ms"): float(max(sweep.max(), mark.max())),
+        ("gc-cycles", "cycles"): float(len(cycles)),
+    }
+
+
+def _probe_summary(probe) -> dict[tuple[str, str], float]:
+    if not probe.histogram:
+        return {}
+    return {
+        (f"start-latency-{name}-ns", "ns"): histogram_quantile(probe.histogram, q)
+        for name, q in (("p50", 0.5), ("p99", 0.99), ("p999", 0.999), ("max", 1.0))
+    }
+
+
+def build_tables(run_dir: Path) -> Tables:
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    run_id = manifest["run_id"]
+    workloads = {w["name"]: w for w in manifest["workloads"]}
+    parts: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
+    tables = Tables(frames={})
+    for raw_item in manifest["order"]:
+        item = RunItem(**raw_item)
+        item_dir = run_dir / "raw" / item.slug
+        if not execute.finished(item_dir):
+            continue
+        status = execute.read_status(item_dir).status
+        tables.processes[item.slug] = status
+        ids = {"variant": item.variant, "workload": item.workload, "rep": item.rep}
+        workload = workloads[item.workload]
+        stderr = _read(item_dir / "stderr.txt")
+        gc = parse_gctrace(stderr)
+        _warn(tables.warnings, item.slug, "gctrace", gc)
+        parts["gc_cycles"].append(gc_cycles_frame(gc.cycles, **ids))
+        sched = parse_schedtrace(stderr)
+        _warn(tables.warnings, item.slug, "schedtrace", sched)
+        parts["sched"].append(sched_frame(sched.samples, **ids))
+        if (item_dir / "perf-report.txt").exists():
+            report = parse_perf_report(_read(item_dir / "perf-report.txt"))
+            _warn(tables.warnings, item.slug, "perf", report)
+            parts["perf_symbols"].append(
+                pd.DataFrame(
+                    [
+                        {
+                            **ids,
+                            "gomaxprocs": item.gomaxprocs,
+                            "symbol": s.symbol,
+                            "shared_object": s.shared_object or "",
+                            "overhead_pct": s.overhead_pct,
+                        }
+                        for s in report.symbols
+                    ],
+                    columns=list(PERF_COLUMNS),
+                ).astype(PERF_COLUMNS)
+            )
+        if status != "ok":
+            continue  # a failed process's numbers are not samples; its traces are kept above
+        name = workload["benchmark"] or workload["name"]
+        summary_name = benchmark_name(name, item.gomaxprocs)
+        summary: dict[tuple[str, str], float] = _gc_summary(gc.cycles)
+        if workload["kind"] == "probe":
+            probe = parse_probe(_read(item_dir / "probe.json"))
+            _warn(tables.warnings, item.slug, "probe", probe)
+            parts["latency"].append(latency_frame(probe, **ids))
+            summary.update(_probe_summary(probe))
+        else:
+            bench = parse_bench(_read(item_dir / "stdout.txt"))
+            _warn(tables.warnings, item.slug, "bench", bench)
+            parts["samples"].append(samples_frame(bench, run_id=run_id, **ids))
+        parts["samples"].append(
+            pd.DataFrame(
+                _summary_rows(run_id, item, summary_name, summary), columns=list(SAMPLES_COLUMNS)
+            ).astype(SAMPLES_COLUMNS)
+        )
+    for name in TABLES:
+        frames = [f for f in parts[name] if not f.empty]
+        empty = pd.DataFrame(columns=list(_EMPTY_COLUMNS[name])).astype(_EMPTY_COLUMNS[name])
+        tables.frames[name] = pd.concat(frames, ignore_index=True) if frames else empty
+    return tables
+
+
+def write_tables(run_dir: Path) -> Tables:
+    tables = build_tables(run_dir)
+    out = run_dir / "tables"
+    out.mkdir(exist_ok=True)
+    for name, frame in tables.frames.items():
+        frame.to_parquet(out / f"{name}.parquet", index=False)
+    (out / "parse_warnings.json").write_text(json.dumps(tables.warnings, indent=2))
+    return tables
