@@ -179,6 +179,21 @@ def test_gctrace_fixture(version):
     assert ats == sorted(ats)
 
 
+@pytest.mark.parametrize("version", VERSIONS)
+def test_gctrace_fixture_interleaved_with_program_output(version):
+    lines = fixture(f"gctrace-{version}.txt").split("\n")
+    clean = parse_gctrace("\n".join(lines)).cycles
+    # Program output without a trailing newline in front of every other line, and one
+    # record torn in two by a write that landed in the middle of it.
+    noisy = [("tick " + line if i % 2 else line) for i, line in enumerate(lines)]
+    torn = next(i for i, line in enumerate(noisy) if " MB goal" in line)
+    cut = noisy[torn].index(" ms cpu")
+    noisy[torn : torn + 1] = [noisy[torn][:cut] + "panic: boom", noisy[torn][cut:]]
+    parsed = parse_gctrace("\n".join(noisy))
+    assert parsed.cycles == clean[1:]  # the first record was the torn one
+    assert parsed.skipped == 1
+
+
 def test_gctrace_line_fields():
     (cycle,) = parse_gctrace(GC_LINE + "\n").cycles
     assert cycle == GcCycle(
@@ -304,7 +319,13 @@ def expected_sched_rows(text: str) -> int:
 
 
 @pytest.mark.parametrize(
-    "name", ["schedtrace-1.27.3.txt", "schedtrace-1.21.13.txt", "schedtrace-detail-1.27.3.txt"]
+    "name",
+    [
+        "schedtrace-1.27.3.txt",
+        "schedtrace-1.21.13.txt",
+        "schedtrace-detail-1.27.3.txt",
+        "schedtrace-detail-1.21.13.txt",
+    ],
 )
 def test_schedtrace_fixture(name):
     text = fixture(name)
@@ -314,14 +335,23 @@ def test_schedtrace_fixture(name):
     assert len(parsed.samples) == expected_sched_rows(text)
     summaries = [s for s in parsed.samples if s.p is None]
     assert len(summaries) == len(sched_lines) > 0
-    for s in summaries:
-        per_p = [x for x in parsed.samples if x.p is not None and x.t_ms == s.t_ms]
-        # Every P of that line appears once (t_ms can repeat only across processes).
-        assert len(per_p) >= s.gomaxprocs or len(per_p) == 0
-    assert any(s.p is not None for s in parsed.samples)
-    for s in parsed.samples:
-        if s.p is not None:
-            assert s.p_runqsize is not None and 0 <= s.p < s.gomaxprocs
+    # Each summary row is followed by exactly one row per P, in P order, that repeats it.
+    i = 0
+    while i < len(parsed.samples):
+        summary = parsed.samples[i]
+        assert summary.p is None
+        per_p = parsed.samples[i + 1 : i + 1 + summary.gomaxprocs]
+        assert [s.p for s in per_p] == list(range(summary.gomaxprocs))
+        for s in per_p:
+            assert (s.t_ms, s.gomaxprocs, s.runqueue) == (
+                summary.t_ms,
+                summary.gomaxprocs,
+                summary.runqueue,
+            )
+            assert s.p_runqsize is not None and s.p_runqsize >= 0
+        i += 1 + summary.gomaxprocs
+    t_ms = [s.t_ms for s in summaries]
+    assert t_ms == sorted(t_ms)
 
 
 PLAIN_121 = (

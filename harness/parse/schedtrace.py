@@ -38,7 +38,8 @@ _DETAIL_RE = re.compile(
 _TICKS = " schedticks=["
 _START_RE = re.compile(r"SCHED \d+ms:")
 # `  P0: status=1 schedtick=10 syscalltick=2 m=3 runqsize=0 gfreecnt=0 timerslen=0`;
-# m is an M id or "nil" (-1 before Go 1.x); later key=value fields vary by version.
+# m is an M id, "nil", or -1 in old releases; the key=value fields after runqsize vary
+# by version (gfreecnt, timerslen), so any are accepted.
 _P_RE = re.compile(
     r"^\s+P(?P<p>\d+): status=\d+ schedtick=\d+ syscalltick=\d+ m=(?:-?\d+|nil) "
     r"runqsize=(?P<runqsize>\d+)(?: [a-z]+=\d+)*\s*$"

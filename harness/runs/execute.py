@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -126,7 +127,7 @@ def run(spec: ProcessSpec, item_dir: Path) -> ProcessResult:
         if not spec.keep_raw:
             data_path.unlink()
     if status != "ok" and reason:
-        result.reason = f"{reason}; stderr: {_tail(partial / 'stderr.txt')}"
+        result.reason = f"{reason}; {_failure_summary(partial / 'stderr.txt')}"
     record(item_dir, result)
     return result
 
@@ -145,9 +146,17 @@ def _quit_then_kill(process: subprocess.Popen) -> int | None:
         return process.wait()
 
 
-def _tail(path: Path, limit: int = 400) -> str:
+_GO_FAILURE = re.compile(r"^(fatal error: .*|panic: .*|SIGQUIT: quit.*|--- FAIL: .*)$", re.M)
+
+
+def _failure_summary(path: Path, limit: int = 400) -> str:
+    """The Go runtime's own verdict (fatal error / panic / SIGQUIT) if it printed one,
+    else the last bytes of stderr: what a reader of the manifest needs first."""
     try:
-        text = path.read_bytes()[-limit:].decode("utf-8", "replace")
+        text = path.read_bytes().decode("utf-8", "replace")
     except OSError:
-        return ""
-    return " ".join(text.split())[-limit:]
+        return "no stderr"
+    found = _GO_FAILURE.search(text)
+    if found:
+        return f"stderr: {found.group(1)[:limit]}"
+    return "stderr tail: " + " ".join(text[-limit:].split())

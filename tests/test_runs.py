@@ -1,0 +1,263 @@
+"""Real short runs: source-mode toolchains, real workloads, real processes.
+
+Shapes kept small (a few processes of well under a second) so the suite stays fast; the
+numbers themselves are never asserted beyond plausibility: benchmarks are measurements.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from harness.runs.plan import run_order
+from harness.runs.variants import Variant, variants_from_toml
+from harness.runs.workloads import SUITES, resolve_workloads
+from tests.conftest import GO, REPO, RUNQGET
+
+GCTRACE_LINE = re.compile(r"gc \d+ @[\d.]+s \d+%: ")
+FAST = ["--mode", "source", "--target-seconds", "0.15", "--probe-duration", "0.5"]
+
+
+def stwbench(*args: str, timeout: float = 1200) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+    )
+
+
+def only_run_dir(out: Path) -> Path:
+    runs = [p for p in out.iterdir() if p.is_dir() and not p.is_symlink()]
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+@pytest.fixture(scope="module")
+def short_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """2 variants × 2 workloads (probe, Scheduler) × 2 reps, source-mode toolchains."""
+    out = tmp_path_factory.mktemp("runs")
+    result = stwbench(
+        "run",
+        "--go",
+        GO,
+        "--patch",
+        str(RUNQGET),
+        *FAST,
+        "--workloads",
+        "probe,Scheduler",
+        "--reps",
+        "2",
+        "--gomaxprocs",
+        "2",
+        "--seed",
+        "7",
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return only_run_dir(out), result
+
+
+def test_short_run_keeps_every_process_and_its_output(short_run):
+    run_dir, result = short_run
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert len(manifest["order"]) == 2 * 2 * 2
+    assert manifest["status"] == "finished"
+    assert {p["status"] for p in manifest["processes"].values()} == {"ok"}
+    assert manifest["options"]["seed"] == 7 and manifest["benchtime"]["Scheduler"] >= 1
+    assert manifest["machine"]["cores"] >= 1 and manifest["machine"]["kernel"]
+    first_block = {item["variant"] for item in manifest["order"][:4]}
+    assert first_block == {"baseline", "runqget-priority"}  # interleaved, not grouped
+    for slug in manifest["processes"]:
+        status = json.loads((run_dir / "raw" / slug / "status.json").read_text())
+        assert "gctrace=1" in status["env"]["GODEBUG"]
+        assert (run_dir / "raw" / slug / "stderr.txt").stat().st_size > 0
+    builds = manifest["builds"]["runqget-priority"]
+    assert builds["Scheduler"]["version_m"].startswith(str(run_dir / "bin"))
+    assert str(run_dir) == result.stdout.strip()
+    assert (run_dir.parent / "latest").resolve() == run_dir.resolve()
+
+
+def test_short_run_tables_have_expected_rows_and_plausible_values(short_run):
+    run_dir, _ = short_run
+    tables = {p.stem: pd.read_parquet(p) for p in (run_dir / "tables").glob("*.parquet")}
+    samples, gc, latency = tables["samples"], tables["gc_cycles"], tables["latency"]
+    ns = samples[(samples.benchmark == "Scheduler-2") & (samples.metric == "ns/op")]
+    assert sorted(ns.groupby("variant").size().items()) == [
+        ("baseline", 2),
+        ("runqget-priority", 2),
+    ]
+    assert (ns.value > 0).all()
+    # One gc_cycles row per gctrace line printed, process by process.
+    for stderr in (run_dir / "raw").glob("*/*/*/stderr.txt"):
+        variant, workload, item = stderr.parts[-4:-1]
+        rep = int(item.rsplit("rep", 1)[1])
+        printed = len(GCTRACE_LINE.findall(stderr.read_text()))
+        rows = gc[(gc.variant == variant) & (gc.workload == workload) & (gc.rep == rep)]
+        assert len(rows) == printed > 0
+    assert (gc.stw_sweep_term_ms + gc.stw_mark_term_ms > 0).all()
+    assert (gc.heap_goal_mb > 0).all()
+    # The probe's histogram counts add up to the goroutines it measured.
+    for probe_json in (run_dir / "raw").glob("*/probe/*/probe.json"):
+        variant, _, item = probe_json.parts[-4:-1]
+        rep = int(item.rsplit("rep", 1)[1])
+        measured = json.loads(probe_json.read_text())["measured"]
+        rows = latency[
+            (latency.variant == variant) & (latency.rep == rep) & (latency.source == "probe")
+        ]
+        assert rows["count"].sum() == measured > 0
+    p999 = samples[samples.metric == "start-latency-p999-ns"]
+    assert len(p999) == 4 and (p999.value > 0).all()
+    stw = samples[samples.metric == "stw-sweep-term-p99-ms"]
+    assert len(stw) == 8 and (stw.value > 0).all()
+
+
+def test_report_tables_are_a_pure_function_of_raw(short_run, tmp_path):
+    from harness.tables import build_tables
+
+    run_dir, _ = short_run
+    again = build_tables(run_dir)
+    for name, frame in again.frames.items():
+        stored = pd.read_parquet(run_dir / "tables" / f"{name}.parquet")
+        pd.testing.assert_frame_equal(frame.reset_index(drop=True), stored, check_dtype=False)
+
+
+def test_killed_run_resumes_without_redoing_finished_processes(tmp_path):
+    out = tmp_path / "runs"
+    command = [
+        sys.executable,
+        "-m",
+        "harness.cli",
+        "run",
+        "--go",
+        GO,
+        "--patch",
+        str(RUNQGET),
+        *FAST,
+        "--workloads",
+        "Scheduler",
+        "--reps",
+        "4",
+        "--gomaxprocs",
+        "2",
+        "--seed",
+        "3",
+        "--out",
+        str(out),
+    ]
+    process = subprocess.Popen(
+        command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 900
+    try:
+        while time.monotonic() < deadline:
+            done = [p for p in out.glob("*/raw/*/*/*/status.json") if "latest" not in p.parts]
+            if len(done) >= 3:
+                break
+            assert process.poll() is None, process.stderr.read()[-2000:]
+            time.sleep(0.2)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    run_dir = only_run_dir(out)
+    before = {
+        p.parent.name + p.parent.parent.parent.name: p.read_text()
+        for p in run_dir.glob("raw/*/*/*/status.json")
+    }
+    assert 3 <= len(before) < 8
+    result = stwbench("run", "--resume", str(run_dir))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"{len(before)} of 8 processes already on disk" in result.stderr.replace("\n", " ")
+    after = {
+        p.parent.name + p.parent.parent.parent.name: p.read_text()
+        for p in run_dir.glob("raw/*/*/*/status.json")
+    }
+    assert len(after) == 8
+    assert all(after[key] == text for key, text in before.items())  # not redone
+    assert not list(run_dir.glob("raw/*/*/*.partial"))
+
+
+def test_hanging_and_crashing_runtimes_are_recorded_and_the_rest_kept(tmp_path):
+    config = tmp_path / "variants.toml"
+    patches = REPO / "tests" / "patches"
+    config.write_text(
+        f'[[variant]]\nname = "baseline"\ngo = "{GO}"\nmode = "source"\n\n'
+        f'[[variant]]\nname = "hangs"\ngo = "{GO}"\nmode = "source"\n'
+        f'patches = ["{patches / "test-only-hang-in-gc.patch"}"]\n\n'
+        f'[[variant]]\nname = "throws"\ngo = "{GO}"\nmode = "source"\n'
+        f'patches = ["{patches / "test-only-throw-in-gc.patch"}"]\n'
+    )
+    out = tmp_path / "runs"
+    result = stwbench(
+        "run",
+        "--config",
+        str(config),
+        "--workloads",
+        "Scheduler",
+        "--reps",
+        "1",
+        "--gomaxprocs",
+        "2",
+        "--timeout",
+        "8",
+        "--target-seconds",
+        "0.15",
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 3, result.stderr[-3000:]
+    run_dir = only_run_dir(out)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    statuses = {slug.split("/")[0]: p for slug, p in manifest["processes"].items()}
+    assert statuses["baseline"]["status"] == "ok"
+    assert statuses["hangs"]["status"] == "timeout"
+    assert statuses["throws"]["status"] == "failed"
+    assert "deliberate crash in runtime.GC" in statuses["throws"]["reason"]
+    hang_stderr = next(run_dir.glob("raw/hangs/*/*/stderr.txt")).read_text()
+    assert "SIGQUIT" in hang_stderr and "runtime.GC" in hang_stderr  # the stack dump
+    samples = pd.read_parquet(run_dir / "tables" / "samples.parquet")
+    assert set(samples.variant) == {"baseline"}
+
+
+def test_run_order_is_seeded_blocks_of_every_combination():
+    variants = [Variant(name="a", go=GO), Variant(name="b", go=GO)]
+    workloads = resolve_workloads("quick")
+    order = run_order(variants, workloads, reps=3, gomaxprocs=[1, 2], seed=11)
+    assert order == run_order(variants, workloads, reps=3, gomaxprocs=[1, 2], seed=11)
+    assert order != run_order(variants, workloads, reps=3, gomaxprocs=[1, 2], seed=12)
+    block = len(variants) * len(workloads) * 2
+    assert len(order) == 3 * block
+    for rep in range(3):
+        chunk = order[rep * block : (rep + 1) * block]
+        assert {i.rep for i in chunk} == {rep + 1}
+        assert len({(i.variant, i.workload, i.gomaxprocs) for i in chunk}) == block
+
+
+def test_starvation_check_is_pinned_to_one_p():
+    pinned = [w for w in SUITES["default"] if w.gomaxprocs == 1]
+    assert [w.benchmark for w in pinned] == ["PingPongAlloc"]
+    order = run_order([Variant(name="a", go=GO)], pinned, reps=1, gomaxprocs=[2, 4], seed=1)
+    assert [i.gomaxprocs for i in order] == [1]
+
+
+def test_toml_config_errors_are_usage_errors(tmp_path):
+    from harness.errors import UsageError
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[variant]]\nname = "only"\ngo = "1.27.3"\n')
+    with pytest.raises(UsageError, match="at least two"):
+        variants_from_toml(bad)
+    result = stwbench("run", "--config", str(bad), "--out", str(tmp_path / "o"))
+    assert result.returncode == 2 and "at least two" in result.stderr
