@@ -17,9 +17,10 @@ to `samples` (tail metrics are computed per process, then compared across proces
 Their `benchmark` is the workload's benchmark name with the `-<GOMAXPROCS>` suffix Go
 uses (none at 1), e.g. `Scheduler-2`, `probe-2`.
 
-Extra outputs: `perf_symbols` (variant, workload, rep, gomaxprocs, symbol, shared_object,
-overhead_pct; when run with --perf) and `parse_warnings.json` (per process and parser:
-lines skipped, with examples), which reports show.
+Extra outputs: `perf_symbols` (variant, workload, rep, gomaxprocs, event, symbol,
+shared_object, overhead_pct = self time; when run with --perf) and
+`parse_warnings.json` (per process and parser: lines skipped, with examples), which
+reports show.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ PERF_COLUMNS = {
     "workload": "str",
     "rep": "int64",
     "gomaxprocs": "int64",
+    "event": "str",
     "symbol": "str",
     "shared_object": "str",
     "overhead_pct": "float64",
@@ -168,6 +170,7 @@ def build_tables(run_dir: Path) -> Tables:
                         {
                             **ids,
                             "gomaxprocs": item.gomaxprocs,
+                            "event": s.event or report.event or "",
                             "symbol": s.symbol,
                             "shared_object": s.shared_object or "",
                             "overhead_pct": s.overhead_pct,

@@ -7,7 +7,9 @@ numbers themselves are never asserted beyond plausibility: benchmarks are measur
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -261,3 +263,84 @@ def test_toml_config_errors_are_usage_errors(tmp_path):
         variants_from_toml(bad)
     result = stwbench("run", "--config", str(bad), "--out", str(tmp_path / "o"))
     assert result.returncode == 2 and "at least two" in result.stderr
+
+
+def test_perf_records_symbols_and_missing_perf_is_recorded_not_fatal(tmp_path):
+    out = tmp_path / "with-perf"
+    result = stwbench(
+        "run",
+        "--go",
+        GO,
+        "--patch",
+        str(RUNQGET),
+        *FAST,
+        "--workloads",
+        "probe",
+        "--reps",
+        "1",
+        "--perf",
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    run_dir = only_run_dir(out)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert "cpu-clock" in manifest["perf"]["events"]
+    assert not list(run_dir.glob("raw/*/*/*/perf.data"))  # dropped after the report
+    symbols = pd.read_parquet(run_dir / "tables" / "perf_symbols.parquet")
+    cpu = symbols[symbols.event == "cpu-clock"]
+    assert set(cpu.variant) == {"baseline", "runqget-priority"}
+    assert cpu.symbol.str.startswith("runtime.").any()
+    assert cpu.groupby(["variant", "rep"]).overhead_pct.sum().between(50, 100.5).all()
+
+    # The same run on a machine without perf: recorded, run completes without it.
+    # PATH holds only git (patches are vetted with it), so `perf` is not found.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "git").symlink_to(shutil.which("git"))
+    no_perf = tmp_path / "no-perf"
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "run",
+            "--go",
+            GO,
+            "--patch",
+            str(RUNQGET),
+            *FAST,
+            "--workloads",
+            "probe",
+            "--reps",
+            "1",
+            "--perf",
+            "--out",
+            str(no_perf),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=REPO,
+        env={**os.environ, "PATH": str(bin_dir)},
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    manifest = json.loads((only_run_dir(no_perf) / "manifest.json").read_text())
+    assert manifest["perf"]["events"] == []
+    assert "perf not installed" in manifest["perf"]["unavailable"]["cpu-clock"]
+
+
+def test_workload_that_does_not_build_is_recorded(tmp_path, go_source):
+    from harness.runs.compile import compile_workloads
+    from harness.toolchains import ToolchainSpec, build
+
+    broken = tmp_path / "workloads"
+    broken.mkdir()
+    (broken / "go.mod").write_text("module broken\n\ngo 1.21\n")
+    (broken / "x_test.go").write_text("package broken\n\nfunc BenchmarkX(b *testing.B) {}\n")
+    toolchain = build(ToolchainSpec(go=GO, mode="source"))
+    built = compile_workloads(
+        toolchain, resolve_workloads("Scheduler"), tmp_path / "bin", workloads_dir=broken
+    )
+    assert built["Scheduler"].path is None
+    assert "undefined: testing" in built["Scheduler"].error
