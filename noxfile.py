@@ -1,4 +1,4 @@
-"""Entry points: `nox -s tests` (what CI runs), `nox -s lint`."""
+"""Entry points: `nox -s bench` (the A/B report), `nox -s tests` (what CI runs), `nox -s lint`."""
 
 from __future__ import annotations
 
@@ -20,3 +20,21 @@ def lint(session: nox.Session) -> None:
     session.install("ruff")
     session.run("ruff", "check", "harness", "tests", "noxfile.py")
     session.run("ruff", "format", "--check", "harness", "tests", "noxfile.py")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """go1.27.3 baseline vs runqget-priority: build (make, executor auto), run, report.
+
+    Extra arguments go to `stwbench ab`, e.g. `nox -s bench -- --quick` or `-- --aa`.
+    """
+    session.install(".")
+    session.run(
+        "stwbench",
+        "ab",
+        "--go",
+        "1.27.3",
+        "--patch",
+        "patches/runqget-priority.patch",
+        *session.posargs,
+    )

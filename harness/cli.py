@@ -12,6 +12,8 @@ import sys
 from collections.abc import Sequence
 
 from harness import __version__
+from harness.commands import ab as ab_command
+from harness.commands import report as report_command
 from harness.commands import run as run_command
 from harness.commands import toolchain as toolchain_command
 from harness.console import console
@@ -24,6 +26,8 @@ examples:
   stwbench toolchain list
   stwbench toolchain check --go 1.27.3 --patch patches/runqget-priority.patch
   stwbench run --go 1.27.3 --patch patches/runqget-priority.patch --workloads quick --reps 3
+  stwbench ab --go 1.27.3 --patch patches/runqget-priority.patch --quick
+  stwbench report results/latest
 
 exit codes: 0 ok, 1 regression found (with --fail-on-regression), 2 usage/environment error
 """
@@ -40,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     toolchain_command.register(commands)
     run_command.register(commands)
+    ab_command.register(commands)
+    report_command.register(commands)
     return parser
 
 

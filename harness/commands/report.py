@@ -1,0 +1,38 @@
+"""`stwbench report RUN_DIR`: re-render tables, verdicts and the report from raw/."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from harness.console import console
+from harness.errors import UsageError
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "report",
+        help="re-render a run's tables and report from its raw/ output",
+        description="Re-parse every process's raw output under RUN_DIR/raw, recompute the "
+        "tables and comparisons and write the report again. The result depends "
+        "only on what the run recorded.",
+    )
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    parser.add_argument(
+        "--fail-on-regression",
+        action="store_true",
+        help="exit 1 when any comparison row is `worse`",
+    )
+    parser.set_defaults(handler=cmd_report)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    if not (args.run_dir / "manifest.json").exists():
+        raise UsageError(f"{args.run_dir}: not a run directory (no manifest.json)")
+    from harness.analyze import analyze  # pulls in pandas/matplotlib: only when needed
+
+    result = analyze(args.run_dir)
+    console.print(result.headline)
+    console.print(f"report: [bold]{result.outputs['report.html']}[/]")
+    print(result.outputs["report.html"])
+    return 1 if args.fail_on_regression and not result.regressions.empty else 0
