@@ -85,7 +85,8 @@ def test_short_run_keeps_every_process_and_its_output(short_run):
         assert "gctrace=1" in status["env"]["GODEBUG"]
         assert (run_dir / "raw" / slug / "stderr.txt").stat().st_size > 0
     builds = manifest["builds"]["runqget-priority"]
-    assert builds["Scheduler"]["version_m"].startswith(str(run_dir / "bin"))
+    assert builds["Scheduler"]["version_m"].startswith(builds["Scheduler"]["path"] + ":")
+    assert "go1.27.3" in builds["Scheduler"]["version_m"]
     assert str(run_dir) == result.stdout.strip()
     assert (run_dir.parent / "latest").resolve() == run_dir.resolve()
 
@@ -339,8 +340,43 @@ def test_workload_that_does_not_build_is_recorded(tmp_path, go_source):
     (broken / "go.mod").write_text("module broken\n\ngo 1.21\n")
     (broken / "x_test.go").write_text("package broken\n\nfunc BenchmarkX(b *testing.B) {}\n")
     toolchain = build(ToolchainSpec(go=GO, mode="source"))
-    built = compile_workloads(
-        toolchain, resolve_workloads("Scheduler"), tmp_path / "bin", workloads_dir=broken
-    )
+    built = compile_workloads(toolchain, resolve_workloads("Scheduler"), workloads_dir=broken)
     assert built["Scheduler"].path is None
     assert "undefined: testing" in built["Scheduler"].error
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
+def test_disk_full_stops_cleanly_and_resume_finishes(tmp_path):
+    small = tmp_path / "small"
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96k", "tmpfs", str(small)], check=True)
+    try:
+        args = [
+            "--go",
+            GO,
+            "--patch",
+            str(RUNQGET),
+            *FAST,
+            "--workloads",
+            "Scheduler",
+            "--reps",
+            "8",
+            "--gomaxprocs",
+            "2",
+            "--seed",
+            "5",
+        ]
+        result = stwbench("run", *args, "--out", str(small))
+        assert result.returncode == 2, result.stderr[-2000:]
+        assert "disk full" in result.stderr and "--resume" in result.stderr
+        run_dir = only_run_dir(small)
+        kept = list(run_dir.glob("raw/*/*/*/status.json"))
+        assert 0 < len(kept) < 16
+        for status in kept:  # what finished is complete and readable
+            assert json.loads(status.read_text())["status"] == "ok"
+        subprocess.run(["mount", "-o", "remount,size=32m", str(small)], check=True)
+        resumed = stwbench("run", "--resume", str(run_dir))
+        assert resumed.returncode == 0, resumed.stderr[-2000:]
+        assert len(list(run_dir.glob("raw/*/*/*/status.json"))) == 16
+    finally:
+        subprocess.run(["umount", "-l", str(small)], check=False)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from harness.runs.workloads import Workload
-from harness.toolchains import Toolchain, cache, go_env
+from harness.toolchains import Toolchain, cache, go_env, sources
 
 WORKLOADS_DIR = Path(__file__).resolve().parents[2] / "go_workloads"
 
@@ -39,10 +40,18 @@ def _go(toolchain: Toolchain, args: list[str], cwd: Path) -> subprocess.Complete
 
 
 def _build(toolchain: Toolchain, args: list[str], cwd: Path, out: Path) -> Binary:
-    """`go <args[0]> -o out <args[1:]>`: flags must come before the package arguments."""
+    """`go <args[0]> -o out <args[1:]>`: flags must come before the package arguments.
+
+    Binaries are cached by toolchain key and workload source hash, so a resumed run (or
+    the next run) uses the very same binary; a new one is written beside and renamed in.
+    """
     out.parent.mkdir(parents=True, exist_ok=True)
-    # A resumed run finds its binaries beside the raw output and reuses them.
-    result = None if out.exists() else _go(toolchain, [args[0], "-o", str(out), *args[1:]], cwd)
+    result = None
+    if not out.exists():
+        partial = out.with_name(f".{out.name}.{os.getpid()}")
+        result = _go(toolchain, [args[0], "-o", str(partial), *args[1:]], cwd)
+        if result.returncode == 0:
+            os.replace(partial, out)
     if result is not None and result.returncode != 0:
         message = (result.stderr or result.stdout).strip()
         return Binary(path=None, cwd=str(cwd), error=message[-4000:] or "go build failed")
@@ -50,13 +59,16 @@ def _build(toolchain: Toolchain, args: list[str], cwd: Path, out: Path) -> Binar
     return Binary(path=str(out), cwd=str(cwd), version_m=version.stdout.strip())
 
 
+def binaries_dir(toolchain: Toolchain, workloads_dir: Path) -> Path:
+    source = sources.tree_sha256(workloads_dir)[:16]
+    return cache.subdir("binaries") / toolchain.key[:32] / source
+
+
 def compile_workloads(
-    toolchain: Toolchain,
-    workloads: list[Workload],
-    bin_dir: Path,
-    workloads_dir: Path = WORKLOADS_DIR,
+    toolchain: Toolchain, workloads: list[Workload], workloads_dir: Path = WORKLOADS_DIR
 ) -> dict[str, Binary]:
     """{workload name: Binary}; one `go test -c` serves every benchmark of a package."""
+    bin_dir = binaries_dir(toolchain, workloads_dir)
     built: dict[str, Binary] = {}
     by_kind: dict[str, Binary] = {}
     for workload in workloads:

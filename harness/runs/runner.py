@@ -2,7 +2,6 @@
 
 results/<run-id>/
     manifest.json          plan, machine, toolchains, builds, benchtime, per-process status
-    bin/<variant>/         compiled workloads (kept so a resume runs the same binaries)
     raw/<variant>/<workload>/gomaxprocs<k>-rep<NNN>/
         stdout.txt stderr.txt status.json [probe.json] [perf-report.txt] [perf.data]
 """
@@ -133,60 +132,13 @@ def _point_latest(out: Path, run_dir: Path) -> None:
 
 
 def execute_run(run: Run) -> int:
-    """Run every unfinished process; return the exit code (0, or 3 if any process failed)."""
-    options = run.options
-    run.manifest["status"] = "running"
-    run.manifest.setdefault("sessions", []).append({"started_at": execute.now_iso()})
-    events, perf_failures = perf.detect_events() if options.perf else ([], {})
-    if options.perf and not events:
-        console.print(
-            f"[yellow]perf: no event records here ({perf_failures}); running without perf"
-        )
-    run.manifest["perf"] = {
-        "requested": options.perf,
-        "events": events,
-        "unavailable": perf_failures,
-    }
-    run.manifest["machine"] = machine.fingerprint(events)
-    toolchains = _toolchains(run)
-    binaries = _binaries(run, toolchains)
-    _calibrate(run, toolchains, binaries)
-    run.save()
-    todo = [item for item in run.order if not execute.finished(run.raw / item.slug)]
-    done = len(run.order) - len(todo)
-    if done:
-        console.print(f"resuming: {done} of {len(run.order)} processes already on disk")
-    by_name = {w.name: w for w in run.workloads}
-    variants = {v.name: v for v in run.variants}
+    """Run every unfinished process; return the exit code (0, or 3 if any process failed).
+
+    Disk full and Ctrl-C stop the run with everything finished so far on disk and the
+    manifest saying why; `--resume` continues it.
+    """
     try:
-        with progress() as bar:
-            task = bar.add_task("processes", total=len(run.order), completed=done)
-            for item in todo:
-                workload = by_name[item.workload]
-                bar.update(
-                    task,
-                    description=f"{item.variant} {item.workload} "
-                    f"P={item.gomaxprocs} rep {item.rep}",
-                )
-                result = _run_item(
-                    run,
-                    item,
-                    variants[item.variant],
-                    workload,
-                    toolchains[item.variant],
-                    binaries[item.variant][workload.name],
-                    events,
-                )
-                run.manifest["processes"][item.slug] = {
-                    "status": result.status,
-                    "duration_s": result.duration_s,
-                    "exit_code": result.exit_code,
-                    "reason": result.reason,
-                }
-                if result.status != "ok":
-                    bar.console.print(f"[red]{result.status}[/] {item.slug}: {result.reason}")
-                run.save()
-                bar.advance(task)
+        _execute(run)
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
             run.manifest["status"] = "stopped: disk full"
@@ -207,6 +159,58 @@ def execute_run(run: Run) -> int:
     run.manifest["ended_at"] = execute.now_iso()
     run.save()
     return EXIT_PROCESS_FAILURES if failures else 0
+
+
+def _execute(run: Run) -> None:
+    options = run.options
+    run.manifest["status"] = "running"
+    run.manifest.setdefault("sessions", []).append({"started_at": execute.now_iso()})
+    events, perf_failures = perf.detect_events() if options.perf else ([], {})
+    if options.perf and not events:
+        console.print(f"[yellow]perf: no event records here ({perf_failures}); without perf")
+    run.manifest["perf"] = {
+        "requested": options.perf,
+        "events": events,
+        "unavailable": perf_failures,
+    }
+    run.manifest["machine"] = machine.fingerprint(events)
+    toolchains = _toolchains(run)
+    binaries = _binaries(run, toolchains)
+    _calibrate(run, toolchains, binaries)
+    run.save()
+    todo = [item for item in run.order if not execute.finished(run.raw / item.slug)]
+    done = len(run.order) - len(todo)
+    if done:
+        console.print(f"resuming: {done} of {len(run.order)} processes already on disk")
+    by_name = {w.name: w for w in run.workloads}
+    variants = {v.name: v for v in run.variants}
+    with progress() as bar:
+        task = bar.add_task("processes", total=len(run.order), completed=done)
+        for item in todo:
+            workload = by_name[item.workload]
+            bar.update(
+                task,
+                description=f"{item.variant} {item.workload} P={item.gomaxprocs} rep {item.rep}",
+            )
+            result = _run_item(
+                run,
+                item,
+                variants[item.variant],
+                workload,
+                toolchains[item.variant],
+                binaries[item.variant][workload.name],
+                events,
+            )
+            run.manifest["processes"][item.slug] = {
+                "status": result.status,
+                "duration_s": result.duration_s,
+                "exit_code": result.exit_code,
+                "reason": result.reason,
+            }
+            if result.status != "ok":
+                bar.console.print(f"[red]{result.status}[/] {item.slug}: {result.reason}")
+            run.save()
+            bar.advance(task)
 
 
 def _try_save(run: Run) -> None:
@@ -240,9 +244,7 @@ def _binaries(run: Run, toolchains: dict[str, Toolchain]) -> dict[str, dict[str,
     binaries = {}
     with console.status("compiling workloads (once per toolchain)"):
         for variant in run.variants:
-            binaries[variant.name] = compile_workloads(
-                toolchains[variant.name], run.workloads, run.run_dir / "bin" / variant.name
-            )
+            binaries[variant.name] = compile_workloads(toolchains[variant.name], run.workloads)
     run.manifest["builds"] = {
         variant: {name: binary.to_json() for name, binary in built.items()}
         for variant, built in binaries.items()
