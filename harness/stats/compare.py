@@ -112,7 +112,9 @@ def compare(
     phase, candidate) that has samples for both variants. Columns: COMPARISON_COLUMNS.
 
     - `candidates`: default every variant in `samples` except `baseline`, in order of
-      first appearance. Naming a variant that has no samples is an error.
+      first appearance. A variant without samples (all its processes failed, or its
+      build did) simply has no rows, and neither has anything if the baseline has none:
+      the report must still render, and shows failures from the manifest.
     - `failed`: failed-process counts, keyed by variant (all its workloads) or by
       (variant, workload); either side's failures make its rows `unreliable`.
     - `seed`: the bootstrap is seeded per row from (seed, row identity), so the frame is
@@ -131,14 +133,8 @@ def compare(
     if min_n < 1:
         raise ValueError(f"min_n must be ≥ 1, got {min_n}")
     per = per_process_values(samples)
-    variants = list(pd.unique(per["variant"]))
-    if baseline not in variants:
-        raise ValueError(f"baseline variant {baseline!r} has no samples (have {variants})")
     if candidates is None:
-        candidates = [v for v in variants if v != baseline]
-    unknown = [c for c in candidates if c not in variants]
-    if unknown:
-        raise ValueError(f"candidate variant(s) without samples: {unknown} (have {variants})")
+        candidates = [v for v in pd.unique(per["variant"]) if v != baseline]
     if baseline in candidates:
         raise ValueError(f"baseline {baseline!r} cannot also be a candidate")
 

@@ -30,7 +30,7 @@ def verdict(
        not missing at random (crashes and hangs cluster in the slow tail), so its arm's
        surviving values are biased. Also when there is no q-value (no test was possible).
     2. `same` unless q < alpha (BH across the whole report, so multiple testing is paid for).
-    3. The 95% bootstrap CI of the ratio must exclude 1: a significant rank test with a
+    3. The bootstrap CI of the ratio (95% by default) must exclude 1: a significant rank test with a
        CI straddling 1 is a distribution-shape change too small to state as a ratio, so it
        stays `same`. When the ratio is undefined (baseline median ≤ 0) there is no CI and
        the q-value decides alone, the sign of candidate − baseline median giving the
