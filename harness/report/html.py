@@ -1,0 +1,207 @@
+"""report.html: one self-contained page (inline CSS and SVG, no network) from jinja2.
+
+Autoescaping is on for the whole template: benchmark and variant names, patch text and
+log lines are data from processes and files and are always escaped. The only markup
+passed through is the SVG the plots module made with matplotlib, wrapped in `Markup`
+here, in one place.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jinja2
+import pandas as pd
+from markupsafe import Markup
+
+from harness.report import derive, plots, provenance
+from harness.report.inputs import ReportInputs, normalize_comparisons
+from harness.report.units import format_value
+from harness.report.verdicts import counts, ordered, pairs, row_views
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("harness.report", "templates"),
+    autoescape=True,  # the template is HTML whatever its file name ends with
+    undefined=jinja2.StrictUndefined,  # a typo in the template fails the render, loudly
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render_html(inputs: ReportInputs, *, pyperf_omitted: list[str] | None = None) -> str:
+    return _ENV.get_template("report.html.j2").render(
+        **context(inputs), pyperf_omitted=pyperf_omitted or []
+    )
+
+
+def context(inputs: ReportInputs) -> dict:
+    frames = inputs.frames
+    variants = inputs.variants
+    colors = plots.variant_colors(variants)
+    comparisons = inputs.comparisons
+    gc = frames["gc_cycles"]
+    latency = frames["latency"]
+    stw_hist, stw_sources = derive.stw_pooled(latency)
+    probe = derive.pooled(latency, derive.PROBE_SOURCE)
+    per_process = derive.gc_per_process(gc, inputs.manifest)
+    overshoot = derive.heap_overshoot(gc)
+    manifest = inputs.manifest
+    return {
+        "run_id": inputs.run_id,
+        "manifest": manifest,
+        "pairs": pairs(comparisons) if not comparisons.empty else [],
+        "baseline": inputs.baseline,
+        "variants": [{"name": v, "color": colors[v]} for v in variants],
+        "facts": _facts(inputs),
+        "counts": counts(comparisons),
+        "rows": row_views(ordered(comparisons)),
+        "multi_candidate": len(pairs(comparisons)) > 1 if not comparisons.empty else False,
+        "ns_op_svg": _safe(
+            plots.ns_op_strips(frames["samples"], variants, colors, comparisons)
+        ),
+        "stw_sweep_svg": _safe(plots.stw_cdfs(gc, "stw_sweep_term_ms", variants, colors)),
+        "stw_mark_svg": _safe(plots.stw_cdfs(gc, "stw_mark_term_ms", variants, colors)),
+        "forced_cycles": int(gc["forced"].astype(bool).sum()) if not gc.empty else 0,
+        "stw_hist_svg": _safe(plots.histogram_cdfs(stw_hist, variants, colors, "GC STW pauses")),
+        "stw_hist_table": _quantile_rows(stw_hist, variants, stw_sources),
+        "probe_svg": _safe(plots.histogram_cdfs(probe, variants, colors, "goroutine start")),
+        "probe_table": _quantile_rows(probe, variants, {}),
+        "gc_svg": _safe(plots.gc_behaviour(per_process, overshoot, variants, colors)),
+        "gc_table": _gc_rows(derive.gc_summary(per_process, overshoot)),
+        "perf_tables": _perf_tables(frames["perf_symbols"], variants),
+        "toolchains": provenance.toolchain_rows(manifest),
+        "patches": provenance.patch_views(manifest, inputs.run_dir),
+        "machine": provenance.machine_rows(manifest),
+        "run_facts": provenance.run_rows(manifest),
+        "order": provenance.order_rows(manifest),
+        "failures": provenance.failure_rows(manifest),
+        "warnings": provenance.warning_rows(inputs.warnings),
+        "aa": _aa(inputs.aa),
+    }
+
+
+def _safe(svg: str | None) -> Markup | None:
+    # matplotlib wrote it from numbers and our own labels; names in it are XML-escaped
+    # by matplotlib's SVG writer, so it is trusted markup, not data.
+    return None if svg is None else Markup(svg)
+
+
+def _facts(inputs: ReportInputs) -> list[tuple[str, str]]:
+    m = inputs.manifest
+    options = m.get("options") or {}
+    processes = m.get("processes") or {}
+    failed = sum(1 for p in processes.values() if p.get("status") != "ok")
+    toolchains = m.get("toolchains") or {}
+    versions = sorted({str(t.get("go_version")) for t in toolchains.values() if t})
+    modes = sorted({str(v.get("mode")) for v in m.get("variants", []) if v.get("mode")})
+    facts = [
+        ("created", str(m.get("created_at") or "–")),
+        ("go", ", ".join(versions) or "–"),
+        ("mode", ", ".join(modes) or "–"),
+        ("reps", str(options.get("reps", "–"))),
+        ("GOMAXPROCS", ", ".join(str(p) for p in options.get("gomaxprocs") or []) or "–"),
+        ("processes", f"{len(m.get('order') or processes)} ({failed} not ok)"),
+        ("machine", _machine_line(m.get("machine") or {})),
+    ]
+    return facts
+
+
+def _machine_line(machine: dict) -> str:
+    parts = [str(machine.get("cpu_model") or ""), f"{machine.get('cores', '?')} cores"]
+    if machine.get("kernel"):
+        parts.append(f"Linux {machine['kernel']}")
+    return ", ".join(p for p in parts if p)
+
+
+def _quantile_rows(
+    pooled: dict[str, list], variants: list[str], sources: dict[str, str]
+) -> list[dict]:
+    rows = []
+    for variant in variants:
+        if variant not in pooled:
+            continue
+        q = derive.quantiles(pooled[variant])
+        rows.append(
+            {
+                "variant": variant,
+                "source": sources.get(variant, ""),
+                "n": f"{int(q['n'])}",
+                **{name: format_value(q[name], "ns") for name, _ in derive.QUANTILES},
+            }
+        )
+    return rows
+
+
+def _gc_rows(rows: list[dict]) -> list[dict]:
+    return [
+        {
+            "workload": r["workload"],
+            "variant": r["variant"],
+            "processes": str(r["processes"]),
+            "per_s": _num(r["per_s"], ".1f"),
+            "gc_cpu_pct": _num(r["gc_cpu_pct"], ".0f") + " %",
+            "overshoot_p50": _num(r["overshoot_p50"], ".2f"),
+            "overshoot_max": _num(r["overshoot_max"], ".2f"),
+        }
+        for r in rows
+    ]
+
+
+def _perf_tables(perf: pd.DataFrame, variants: list[str], top: int = 12) -> list[dict]:
+    """Per (workload, event): the symbols with the most self time, mean % per variant."""
+    if perf.empty:
+        return []
+    tables = []
+    perf = perf.assign(event=perf["event"].fillna("").astype(str))
+    for (workload, event), rows in perf.groupby(["workload", "event"], sort=False):
+        # Mean over processes, counting a process where the symbol did not show up as 0 %.
+        processes = rows.groupby("variant")[["rep", "gomaxprocs"]].apply(
+            lambda g: len(g.drop_duplicates())
+        )
+        sums = rows.groupby(["symbol", "variant"])["overhead_pct"].sum().unstack(fill_value=0.0)
+        present = [v for v in variants if v in sums.columns]
+        means = sums[present].div([processes[v] for v in present], axis="columns")
+        means = means.loc[means.max(axis="columns").sort_values(ascending=False).index[:top]]
+        tables.append(
+            {
+                "title": f"{workload} · {event or 'event?'}",
+                "variants": present,
+                "rows": [
+                    {"symbol": str(symbol), "values": [f"{means.at[symbol, v]:.2f}" for v in present]}
+                    for symbol in means.index
+                ],
+            }
+        )
+    return tables
+
+
+def _aa(aa: dict | None) -> dict | None:
+    """The optional A/A arm: {"rows", "flagged", "rate"}, each possibly a frame or list."""
+    if aa is None:
+        return None
+    rows = aa.get("rows")
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows or [])
+    flagged = aa.get("flagged")
+    if isinstance(flagged, pd.DataFrame | list):
+        flagged_frame = pd.DataFrame(flagged)
+        n_flagged = len(flagged_frame)
+    else:
+        n_flagged = int(flagged) if flagged is not None else None
+        flagged_frame = (
+            frame[frame["verdict"].isin(["better", "worse"])]
+            if "verdict" in frame
+            else pd.DataFrame()
+        )
+    rate = aa.get("rate")
+    return {
+        "n_rows": len(frame),
+        "flagged": n_flagged,
+        "rate": f"{float(rate):.1%}" if rate is not None and math.isfinite(float(rate)) else "–",
+        "rows": row_views(ordered(normalize_comparisons(flagged_frame)))
+        if not flagged_frame.empty
+        else [],
+    }
+
+
+def _num(value: float, spec: str) -> str:
+    return format(value, spec) if isinstance(value, float | int) and math.isfinite(value) else "–"
