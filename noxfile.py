@@ -11,7 +11,8 @@ nox.options.reuse_existing_virtualenvs = True
 @nox.session
 def tests(session: nox.Session) -> None:
     """The whole suite, real toolchains included (first run builds with make.bash)."""
-    session.install(".[test]")
+    # Editable: the tests and the harness use go_workloads/ and patches/ of this checkout.
+    session.install("-e", ".[test]")
     session.run("pytest", *session.posargs)
 
 

@@ -28,13 +28,13 @@ GCTRACE_LINE = re.compile(r"gc \d+ @[\d.]+s \d+%: ")
 FAST = ["--mode", "source", "--target-seconds", "0.15", "--probe-duration", "0.5"]
 
 
-def stwbench(*args: str, timeout: float = 1200) -> subprocess.CompletedProcess:
+def stwbench(*args: str, timeout: float = 1200, cwd: Path = REPO) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "harness.cli", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
-        cwd=REPO,
+        cwd=cwd,
     )
 
 
@@ -46,7 +46,10 @@ def only_run_dir(out: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def short_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
-    """2 variants × 2 workloads (probe, Scheduler) × 2 reps, source-mode toolchains."""
+    """2 variants × 2 workloads (probe, Scheduler) × 2 reps, source-mode toolchains.
+
+    Run from another directory with a relative --out, as users do (`--out results`).
+    """
     out = tmp_path_factory.mktemp("runs")
     result = stwbench(
         "run",
@@ -64,7 +67,8 @@ def short_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
         "--seed",
         "7",
         "--out",
-        str(out),
+        out.name,
+        cwd=out.parent,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return only_run_dir(out), result

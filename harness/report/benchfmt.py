@@ -35,7 +35,7 @@ _CONFIG_KEYS = ("goos", "goarch", "cpu")
 
 
 def bench_name(benchmark: str) -> str:
-    """"Scheduler-2" -> "BenchmarkScheduler-2"; "probe-2" -> "BenchmarkProbe-2"."""
+    """ "Scheduler-2" -> "BenchmarkScheduler-2"; "probe-2" -> "BenchmarkProbe-2"."""
     name = _SPACE.sub("_", benchmark.strip()) or "_"
     if name[0].islower():
         name = name[0].upper() + name[1:]

@@ -159,12 +159,19 @@ def heap_overshoot(gc_cycles: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def gc_summary(per_process: pd.DataFrame, overshoot: pd.DataFrame) -> list[dict]:
+def gc_summary(
+    per_process: pd.DataFrame, overshoot: pd.DataFrame, variants: list[str]
+) -> list[dict]:
     """Median per (workload, variant) of the per-process GC figures, for a table."""
     rows = []
     if per_process.empty:
         return rows
-    for (workload, variant), group in per_process.groupby(["workload", "variant"], sort=False):
+    rank = {v: i for i, v in enumerate(variants)}
+    groups = sorted(
+        per_process.groupby(["workload", "variant"], sort=False),
+        key=lambda item: (str(item[0][0]), rank.get(str(item[0][1]), len(rank))),
+    )
+    for (workload, variant), group in groups:
         over = overshoot[(overshoot["workload"] == workload) & (overshoot["variant"] == variant)]
         rows.append(
             {

@@ -56,9 +56,7 @@ def context(inputs: ReportInputs) -> dict:
         "counts": counts(comparisons),
         "rows": row_views(ordered(comparisons)),
         "multi_candidate": len(pairs(comparisons)) > 1 if not comparisons.empty else False,
-        "ns_op_svg": _safe(
-            plots.ns_op_strips(frames["samples"], variants, colors, comparisons)
-        ),
+        "ns_op_svg": _safe(plots.ns_op_strips(frames["samples"], variants, colors, comparisons)),
         "stw_sweep_svg": _safe(plots.stw_cdfs(gc, "stw_sweep_term_ms", variants, colors)),
         "stw_mark_svg": _safe(plots.stw_cdfs(gc, "stw_mark_term_ms", variants, colors)),
         "forced_cycles": int(gc["forced"].astype(bool).sum()) if not gc.empty else 0,
@@ -67,7 +65,7 @@ def context(inputs: ReportInputs) -> dict:
         "probe_svg": _safe(plots.histogram_cdfs(probe, variants, colors, "goroutine start")),
         "probe_table": _quantile_rows(probe, variants, {}),
         "gc_svg": _safe(plots.gc_behaviour(per_process, overshoot, variants, colors)),
-        "gc_table": _gc_rows(derive.gc_summary(per_process, overshoot)),
+        "gc_table": _gc_rows(derive.gc_summary(per_process, overshoot, variants)),
         "perf_tables": _perf_tables(frames["perf_symbols"], variants),
         "toolchains": provenance.toolchain_rows(manifest),
         "patches": provenance.patch_views(manifest, inputs.run_dir),
@@ -167,7 +165,10 @@ def _perf_tables(perf: pd.DataFrame, variants: list[str], top: int = 12) -> list
                 "title": f"{workload} · {event or 'event?'}",
                 "variants": present,
                 "rows": [
-                    {"symbol": str(symbol), "values": [f"{means.at[symbol, v]:.2f}" for v in present]}
+                    {
+                        "symbol": str(symbol),
+                        "values": [f"{means.at[symbol, v]:.2f}" for v in present],
+                    }
                     for symbol in means.index
                 ],
             }

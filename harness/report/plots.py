@@ -21,6 +21,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from harness.parse import Bucket
 from harness.report.derive import cdf_points
@@ -53,6 +54,18 @@ _RC = {
 _PROLOG = re.compile(r"\A.*?(?=<svg\b)", re.DOTALL)
 _METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL)
 _PANEL_W, _PANEL_H = 3.3, 2.4
+
+
+def _log_ticks(axis) -> None:
+    """Plain numbers (0.002, 0.05, 10) at 1-2-5 steps, or decades on a wide axis.
+
+    matplotlib's default labels a narrow log axis with overlapping minor labels like
+    "3×10⁻³"; people reading pause times want "0.003"."""
+    low, high = sorted(axis.get_view_interval())
+    decades = math.log10(high / low) if low > 0 and high > 0 else 0.0
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0,) if decades > 2.5 else (1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def variant_colors(variants: Sequence[str]) -> dict[str, str]:
@@ -156,6 +169,7 @@ def stw_cdfs(
                     y = np.arange(1, len(values) + 1) / len(values)
                     ax.step(values, y, where="post", color=colors[variant], label=variant)
             ax.set_xscale("log")
+            _log_ticks(ax.xaxis)
             ax.set_ylim(0, 1.02)
             ax.set_xlabel("ms (wall clock)")
             ax.set_ylabel("fraction of GC cycles")
@@ -175,10 +189,12 @@ def histogram_cdfs(
     curves = {v: (x, y) for v, (x, y) in curves.items() if len(x)}
     if not curves:
         return None
-    top = max(float(x.max()) for x, _ in curves.values())
-    factor, label = time_axis(top / 10)
+    low = min(float(x[x > 0].min()) for x, _ in curves.values() if (x > 0).any())
+    high = max(float(x.max()) for x, _ in curves.values())
+    factor, label = time_axis(math.sqrt(low * high))  # the unit of the middle decade
     with matplotlib.rc_context(_RC):
         fig, (cdf, tail) = _figure(2, 2)
+        fig.set_size_inches(2 * _PANEL_W * 1.35, _PANEL_H * 1.25)
         for variant, (x, y) in curves.items():
             keep = x > 0  # a [0, 1) ns bucket's low edge has no place on a log axis
             cdf.plot(x[keep] / factor, y[keep], color=colors[variant], label=variant)
@@ -198,6 +214,8 @@ def histogram_cdfs(
         tail.set_title(f"{what}: tail (1 − CDF)")
         for level in (1e-2, 1e-3):
             tail.axhline(level, color="#999999", linewidth=0.7, linestyle=":")
+        for axis in (cdf.xaxis, tail.xaxis, tail.yaxis):
+            _log_ticks(axis)
         _legend(fig, list(curves), colors)
     return to_svg(fig, f"hist-{what}")
 
@@ -215,9 +233,7 @@ def gc_behaviour(
     workloads = list(
         dict.fromkeys(pd.concat([f["workload"] for f in frames if not f.empty]).astype(str))
     )
-    present = [
-        v for v in variants if any((f["variant"] == v).any() for f in frames if not f.empty)
-    ]
+    present = [v for v in variants if any((f["variant"] == v).any() for f in frames if not f.empty)]
     specs = (
         (per_process, "per_s", "GC cycles / s (per process)", False),
         (per_process, "gc_cpu_pct", "GC CPU % (per process, cumulative)", False),

@@ -41,7 +41,9 @@ def toolchain_rows(manifest: dict) -> list[dict]:
             {
                 "variant": str(name),
                 "key": str(tc.get("key") or "–"),
-                "go": str(tc.get("go_version") or variant.get("go") or variant.get("goroot") or "–"),
+                "go": str(
+                    tc.get("go_version") or variant.get("go") or variant.get("goroot") or "–"
+                ),
                 "mode": str(tc.get("mode") or variant.get("mode") or "–"),
                 "executor": _executor(tc.get("executor")),
                 "patches": [

@@ -86,7 +86,9 @@ def suite(samples: pd.DataFrame, variant: str, skip: set[str]) -> pyperf.Benchma
 def unrepresentable(samples: pd.DataFrame) -> set[str]:
     """(benchmark, metric) names with a value pyperf cannot store (≤ 0), in any variant."""
     bad = samples[~(samples["value"] > 0) & samples["value"].map(math.isfinite)]
-    return {benchmark_id(str(b), str(m)) for b, m in zip(bad["benchmark"], bad["metric"], strict=True)}
+    return {
+        benchmark_id(str(b), str(m)) for b, m in zip(bad["benchmark"], bad["metric"], strict=True)
+    }
 
 
 def write_pyperf(

@@ -53,8 +53,7 @@ def manifest_digest(inputs: ReportInputs) -> dict:
 def summary_json(inputs: ReportInputs) -> str:
     rows = ordered(inputs.comparisons)
     records = [
-        {column: _plain(row[column]) for column in COMPARISON_COLUMNS}
-        for _, row in rows.iterrows()
+        {column: _plain(row[column]) for column in COMPARISON_COLUMNS} for _, row in rows.iterrows()
     ]
     for record in records:
         for column in ("n_baseline", "n_candidate"):

@@ -68,7 +68,7 @@ def change(ratio: float) -> str:
 
 
 def interval(low: float, high: float) -> str:
-    """"[+5.0%, +20%]": one decimal below 10 %, none above (the CI is not that precise)."""
+    """ "[+5.0%, +20%]": one decimal below 10 %, none above (the CI is not that precise)."""
     if not (_finite(low) and _finite(high)):
         return "–"
     return f"[{_short_pct(low)}, {_short_pct(high)}]"

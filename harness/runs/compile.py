@@ -7,10 +7,28 @@ import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from harness.errors import UsageError
 from harness.runs.workloads import Workload
 from harness.toolchains import Toolchain, cache, go_env, sources
 
-WORKLOADS_DIR = Path(__file__).resolve().parents[2] / "go_workloads"
+_REPO_WORKLOADS = Path(__file__).resolve().parents[2] / "go_workloads"
+
+
+def default_workloads_dir() -> Path:
+    """go_workloads/ of this checkout (editable install), else ./go_workloads, else
+    $STWBENCH_WORKLOADS: the Go module is part of the repository, not of the wheel."""
+    candidates = [
+        os.environ.get("STWBENCH_WORKLOADS"),
+        _REPO_WORKLOADS,
+        Path.cwd() / "go_workloads",
+    ]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "go.mod").is_file():
+            return Path(candidate).resolve()
+    raise UsageError(
+        "cannot find go_workloads/ (the Go module with the workloads): run from the "
+        "stwbench checkout or set STWBENCH_WORKLOADS=/path/to/go_workloads"
+    )
 
 
 @dataclass
@@ -65,9 +83,11 @@ def binaries_dir(toolchain: Toolchain, workloads_dir: Path) -> Path:
 
 
 def compile_workloads(
-    toolchain: Toolchain, workloads: list[Workload], workloads_dir: Path = WORKLOADS_DIR
+    toolchain: Toolchain, workloads: list[Workload], workloads_dir: Path | None = None
 ) -> dict[str, Binary]:
     """{workload name: Binary}; one `go test -c` serves every benchmark of a package."""
+    if workloads_dir is None:
+        workloads_dir = default_workloads_dir()
     bin_dir = binaries_dir(toolchain, workloads_dir)
     built: dict[str, Binary] = {}
     by_kind: dict[str, Binary] = {}

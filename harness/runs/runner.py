@@ -86,6 +86,7 @@ def create_run(
     options.seed = seed
     order = run_order(variants, workloads, options.reps, options.gomaxprocs, seed)
     run_id = new_run_id()
+    out = out.resolve()  # processes run in other directories: every path must be absolute
     run_dir = out / run_id
     if run_dir.exists():
         raise UsageError(f"{run_dir} exists already")
@@ -108,6 +109,7 @@ def create_run(
 
 
 def load_run(run_dir: Path) -> Run:
+    run_dir = run_dir.resolve()
     path = run_dir / MANIFEST
     if not path.exists():
         raise UsageError(f"--resume {run_dir}: no {MANIFEST} there")

@@ -1,0 +1,87 @@
+"""harness/report: a run's tables and comparisons as files people and tools read.
+
+    paths = render_report(run_dir, comparisons)   # tables and manifest read from run_dir
+    print(headline(comparisons))                  # one or two lines for the console
+
+writes into run_dir:
+
+- report.html     self-contained page (inline CSS and SVG, nothing fetched): verdicts,
+                  ns/op per process, STW pause and goroutine start latency CDFs, GC
+                  behaviour, toolchain provenance with patch diffs, machine, run order,
+                  failures, parse warnings, and an A/A block when given;
+- summary.md      verdict counts and the notable rows, to paste into a PR;
+- summary.json    the comparisons and a digest of the manifest (strict JSON, NaN -> null);
+- bench.txt       Go benchmark format keyed by `toolchain:`, for `benchstat -col toolchain`;
+- pyperf.json     the baseline's pyperf suite; pyperf-<variant>.json for every variant,
+                  for `python -m pyperf compare_to pyperf.json pyperf-<candidate>.json`.
+
+The comparisons table comes from harness/stats; this package never computes statistics,
+it only orders, formats and draws.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from harness.report.benchfmt import write_bench
+from harness.report.html import render_html
+from harness.report.inputs import load_inputs, normalize_comparisons
+from harness.report.pyperf_json import write_pyperf
+from harness.report.summary import write_summaries
+from harness.report.verdicts import counts_text, is_key_metric, one_line, ordered, pairs
+
+__all__ = ["headline", "render_report"]
+
+_HEADLINE_ROWS = 2  # per verdict: the console line stays readable
+
+
+def render_report(
+    run_dir: Path,
+    comparisons: pd.DataFrame,
+    *,
+    frames: dict[str, pd.DataFrame] | None = None,
+    manifest: dict | None = None,
+    warnings: list[dict] | None = None,
+    aa: dict | None = None,
+) -> dict[str, Path]:
+    """Write every report file into run_dir; returns {file name: path}."""
+    inputs = load_inputs(
+        Path(run_dir), comparisons, frames=frames, manifest=manifest, warnings=warnings, aa=aa
+    )
+    paths: dict[str, Path] = {}
+    samples = inputs.frames["samples"]
+    pyperf_paths, omitted = write_pyperf(inputs.run_dir, samples, inputs.variants, inputs.baseline)
+    paths["bench.txt"] = write_bench(
+        inputs.run_dir / "bench.txt", samples, inputs.manifest, inputs.variants
+    )
+    paths.update(write_summaries(inputs))
+    paths.update(pyperf_paths)
+    # The page last: it mentions what the other files left out.
+    report = inputs.run_dir / "report.html"
+    report.write_text(render_html(inputs, pyperf_omitted=omitted), encoding="utf-8")
+    return {"report.html": report, **paths}
+
+
+def headline(comparisons: pd.DataFrame) -> str:
+    """Verdict counts; then the biggest worse and better rows, key metrics first."""
+    frame = normalize_comparisons(comparisons)
+    if frame.empty:
+        return "no comparisons"
+    versus = "; ".join(f"{c} vs {b}" for b, c in pairs(frame))
+    lines = [f"{versus}: {counts_text(frame)}"]
+    parts = []
+    for verdict in ("worse", "better"):
+        rows = ordered(frame[frame["verdict"] == verdict])
+        if rows.empty:
+            continue
+        # ns/op, STW and start latency before B/op and friends, each by |log ratio|.
+        key = rows["metric"].map(is_key_metric)
+        rows = pd.concat([rows[key], rows[~key]])
+        shown = rows.head(_HEADLINE_ROWS)
+        more = f" (+{len(rows) - len(shown)} more)" if len(rows) > len(shown) else ""
+        parts.append(f"{verdict}: " + ", ".join(one_line(r) for _, r in shown.iterrows()) + more)
+    if parts:
+        lines.append(" · ".join(parts))
+    return "\n".join(lines)
