@@ -134,9 +134,11 @@ def real_run(tmp_path_factory) -> Path:
         shutil.copytree(source, run_dir, ignore=shutil.ignore_patterns("bin"), symlinks=True)
         return run_dir
     result = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "run", "--go", GO, "--patch", str(RUNQGET)]
-        + ["--mode", "source", "--workloads", "quick", "--reps", "3", "--out", str(out)]
-        + ["--probe-duration", "1", "--target-seconds", "0.3"],
+        [
+            *(sys.executable, "-m", "harness.cli", "run", "--go", GO, "--patch", str(RUNQGET)),
+            *("--mode", "source", "--workloads", "quick", "--reps", "3", "--out", str(out)),
+            *("--probe-duration", "1", "--target-seconds", "0.3"),
+        ],
         capture_output=True,
         text=True,
         timeout=1200,
@@ -156,7 +158,7 @@ def rendered(real_run) -> tuple[Path, dict[str, Path], pd.DataFrame]:
 
 def test_render_report_writes_every_output_into_the_run_dir(rendered):
     run_dir, paths, _ = rendered
-    assert OUTPUTS <= set(paths)
+    assert set(paths) >= OUTPUTS
     for name, path in paths.items():
         assert path.parent == run_dir and path.name == name and path.stat().st_size > 0
     html = paths["report.html"].read_text()
@@ -177,7 +179,9 @@ def test_bench_txt_round_trips_through_parse_bench(rendered):
     for result in parsed.results:
         name = "Benchmark" + benchmark_name(result.name, result.procs)
         workload = next(
-            w["name"] for w in manifest["workloads"] if bench_name(w["benchmark"] or w["name"]) in name
+            w["name"]
+            for w in manifest["workloads"]
+            if bench_name(w["benchmark"] or w["name"]) in name
         )
         assert result.iterations == manifest["benchtime"].get(workload, 1)
         for metric, value in result.metrics.items():
@@ -193,14 +197,28 @@ def test_bench_txt_names_and_units_are_valid_go_benchmark_format(tmp_path):
     samples = samples_frame(
         [
             {"variant": "baseline", "workload": "w", "benchmark": "probe-2", "value": 5.0},
-            {"variant": "baseline", "workload": "w", "benchmark": "probe-2", "value": 0.5,
-             "metric": "odd metric", "unit": "odd unit"},
+            {
+                "variant": "baseline",
+                "workload": "w",
+                "benchmark": "probe-2",
+                "value": 0.5,
+                "metric": "odd metric",
+                "unit": "odd unit",
+            },
         ]
     )
-    render_report(tmp_path, placeholder_comparisons(samples), frames={"samples": samples},
-                  manifest=tiny_manifest(["baseline"]), warnings=[])
-    lines = [line for line in (tmp_path / "bench.txt").read_text().splitlines()
-             if line.startswith("Benchmark")]
+    render_report(
+        tmp_path,
+        placeholder_comparisons(samples),
+        frames={"samples": samples},
+        manifest=tiny_manifest(["baseline"]),
+        warnings=[],
+    )
+    lines = [
+        line
+        for line in (tmp_path / "bench.txt").read_text().splitlines()
+        if line.startswith("Benchmark")
+    ]
     assert lines == ["BenchmarkProbe-2 1 5.0 ns/op 0.5 odd_metric"]
     [result] = parse_bench((tmp_path / "bench.txt").read_text()).results
     assert result.config["toolchain"] == "baseline" and result.metrics["odd_metric"] == 0.5
@@ -224,9 +242,17 @@ def test_pyperf_files_load_and_compare_to_runs(rendered):
         assert sorted(bench.get_values()) == pytest.approx(sorted(group.value * 1e-9))
         assert bench.get_nrun() == len(group)
     result = subprocess.run(
-        [sys.executable, "-m", "pyperf", "compare_to", str(paths["pyperf.json"]),
-         str(paths["pyperf-runqget-priority.json"])],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pyperf",
+            "compare_to",
+            str(paths["pyperf.json"]),
+            str(paths["pyperf-runqget-priority.json"]),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert "ns/op" in result.stdout + result.stderr
@@ -234,15 +260,27 @@ def test_pyperf_files_load_and_compare_to_runs(rendered):
 
 def test_pyperf_leaves_out_metrics_it_cannot_store(tmp_path):
     rows = [
-        {"variant": v, "workload": "w", "benchmark": "B", "rep": rep, "value": value,
-         "metric": metric, "unit": metric}
+        {
+            "variant": v,
+            "workload": "w",
+            "benchmark": "B",
+            "rep": rep,
+            "value": value,
+            "metric": metric,
+            "unit": metric,
+        }
         for v in ("baseline", "cand")
         for rep in (1, 2)
         for metric, value in (("ns/op", 100.0 * rep), ("gc-cycles/op", 0.0 if rep == 1 else 1.0))
     ]
     samples = samples_frame(rows)
-    paths = render_report(tmp_path, placeholder_comparisons(samples), frames={"samples": samples},
-                          manifest=tiny_manifest(["baseline", "cand"]), warnings=[])
+    paths = render_report(
+        tmp_path,
+        placeholder_comparisons(samples),
+        frames={"samples": samples},
+        manifest=tiny_manifest(["baseline", "cand"]),
+        warnings=[],
+    )
     suite = pyperf.BenchmarkSuite.load(str(paths["pyperf-cand.json"]))
     assert suite.get_benchmark_names() == ["B ns/op"]
     assert "B gc-cycles/op" in paths["report.html"].read_text()  # the page says so
@@ -254,8 +292,18 @@ def test_summary_json_is_strict_json_with_the_documented_keys(rendered):
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert summary["run_id"] == manifest["run_id"] == summary["manifest"]["run_id"]
     digest = summary["manifest"]
-    for key in ("created_at", "variants", "workloads", "reps", "gomaxprocs", "seed", "machine",
-                "toolchains", "n_processes", "n_failed"):
+    for key in (
+        "created_at",
+        "variants",
+        "workloads",
+        "reps",
+        "gomaxprocs",
+        "seed",
+        "machine",
+        "toolchains",
+        "n_processes",
+        "n_failed",
+    ):
         assert key in digest, key
     assert [v["name"] for v in digest["variants"]] == ["baseline", "runqget-priority"]
     assert digest["variants"][1]["patches"][0]["sha256"]
@@ -271,8 +319,13 @@ def test_summary_json_turns_nan_into_null(tmp_path):
         [{"variant": v, "workload": "w", "benchmark": "B", "value": 1.0} for v in ("baseline", "c")]
     )
     comparisons = placeholder_comparisons(samples).assign(p_value=math.nan, ci_low=math.inf)
-    render_report(tmp_path, comparisons, frames={"samples": samples},
-                  manifest=tiny_manifest(["baseline", "c"]), warnings=[])
+    render_report(
+        tmp_path,
+        comparisons,
+        frames={"samples": samples},
+        manifest=tiny_manifest(["baseline", "c"]),
+        warnings=[],
+    )
     [row] = strict_json((tmp_path / "summary.json").read_text())["comparisons"]
     assert row["p_value"] is None and row["ci_low"] is None and row["ratio"] == 1.0
     assert row["n_baseline"] == 1 and isinstance(row["n_baseline"], int)
@@ -325,10 +378,21 @@ def test_names_patch_text_and_warnings_are_escaped(tmp_path):
             for rep in (1, 2, 3)
         ]
     )
-    warnings = [{"process": XSS, "parser": "bench", "skipped": 1,
-                 "examples": ['<img src=x onerror="alert(2)">']}]
-    paths = render_report(tmp_path, placeholder_comparisons(samples), frames={"samples": samples},
-                          manifest=tiny_manifest(variants, patch), warnings=warnings)
+    warnings = [
+        {
+            "process": XSS,
+            "parser": "bench",
+            "skipped": 1,
+            "examples": ['<img src=x onerror="alert(2)">'],
+        }
+    ]
+    paths = render_report(
+        tmp_path,
+        placeholder_comparisons(samples),
+        frames={"samples": samples},
+        manifest=tiny_manifest(variants, patch),
+        warnings=warnings,
+    )
     html = paths["report.html"].read_text()
     assert XSS not in html and "<img" not in html and "<b>&" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # shown, as text
@@ -366,11 +430,13 @@ def test_a_variant_whose_every_process_failed_still_renders(real_run, tmp_path):
             (p.stem, pd.read_parquet(p)) for p in (run_dir / "tables").glob("*.parquet")
         )
     }
-    paths = render_report(run_dir, placeholder_comparisons(frames["samples"]), frames=frames,
-                          manifest=manifest)
+    paths = render_report(
+        run_dir, placeholder_comparisons(frames["samples"]), frames=frames, manifest=manifest
+    )
     html = paths["report.html"].read_text()
     assert "No data: no comparisons" in html
-    assert html.count('class="bad">failed<') == sum(
+    failures = html.split("<h3>Failed processes</h3>", 1)[1].split("<h3>", 1)[0]
+    assert failures.count('class="bad">failed<') == sum(
         1 for slug in manifest["processes"] if slug.startswith("runqget-priority/")
     )
     assert "fatal error: &lt;script&gt;" in html
@@ -397,12 +463,28 @@ def chromium() -> str:
 def headless(page: Path, profile: Path, *extra: str) -> subprocess.CompletedProcess:
     """Chromium with networking off: any request goes to a proxy that is not there."""
     return subprocess.run(
-        [chromium(), "--headless", "--no-sandbox", "--disable-gpu",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--no-first-run", "--no-default-browser-check", f"--user-data-dir={profile}",
-         "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-         "--enable-logging=stderr", "--v=0", "--hide-scrollbars", *extra, page.as_uri()],
-        capture_output=True, text=True, timeout=180,
+        [
+            chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--no-default-browser-check",
+            f"--user-data-dir={profile}",
+            "--proxy-server=127.0.0.1:9",
+            "--proxy-bypass-list=<-loopback>",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--hide-scrollbars",
+            *extra,
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
 
 
@@ -416,9 +498,10 @@ def test_report_loads_in_a_browser_without_errors_or_requests(rendered, tmp_path
     _, paths, _ = rendered
     page = paths["report.html"]
     html = page.read_text()
-    # Static check: nothing that would load a resource from anywhere.
-    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:|//)""", html, re.IGNORECASE)
-    assert not re.search(r"url\(|@import|<link\b|<img\b|<iframe\b", html, re.IGNORECASE)
+    # Static check: nothing that would load a resource from anywhere. matplotlib's SVG
+    # refers to its own clip paths and glyphs (`url(#p…)`, `href="#…"`): those stay.
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(?!#)[a-z/]""", html, re.IGNORECASE)
+    assert not re.search(r"""url\(\s*["']?(?!#)|@import|<link\b|<img\b""", html, re.IGNORECASE)
 
     result = headless(page, tmp_path / "profile", "--dump-dom")
     assert result.returncode == 0, result.stderr[-3000:]
@@ -430,8 +513,9 @@ def test_report_loads_in_a_browser_without_errors_or_requests(rendered, tmp_path
     assert "Uncaught" not in result.stderr and "CONSOLE" not in result.stderr
 
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    shot = headless(page, tmp_path / "profile2", f"--screenshot={SCREENSHOT}",
-                    "--window-size=1400,3000")
+    shot = headless(
+        page, tmp_path / "profile2", f"--screenshot={SCREENSHOT}", "--window-size=1400,3000"
+    )
     assert shot.returncode == 0 and SCREENSHOT.stat().st_size > 50_000, shot.stderr[-2000:]
 
 
@@ -440,11 +524,78 @@ def test_the_browser_check_would_catch_an_external_request(rendered, tmp_path):
     _, paths, _ = rendered
     page = tmp_path / "leaky.html"
     page.write_text(
-        paths["report.html"].read_text().replace(
-            "</main>", '<img src="http://example.invalid/x.png"></main>'
-        )
+        paths["report.html"]
+        .read_text()
+        .replace("</main>", '<img src="http://example.invalid/x.png"></main>')
     )
     result = headless(page, tmp_path / "profile", "--dump-dom")
     assert result.returncode == 0, result.stderr[-3000:]
     errors = page_errors(result.stdout)
     assert any("example.invalid" in e for e in errors), errors
+
+
+# --- A/A ----------------------------------------------------------------------------
+
+
+def test_aa_arm_gets_its_own_block_and_stays_out_of_the_verdicts(tmp_path):
+    variants = ["baseline", "cand", "baseline-aa"]
+    samples = samples_frame(
+        [
+            {"variant": v, "workload": "w", "benchmark": b, "rep": rep, "value": x * rep}
+            for b, factors in (("A", (1.0, 2.0, 1.0)), ("B", (1.0, 1.0, 1.5)))
+            for v, x in zip(variants, factors, strict=True)
+            for rep in (1, 2, 3)
+        ]
+    )
+    comparisons = placeholder_comparisons(samples)
+    aa = {"rows": 2, "flagged": 1, "rate": 0.5}  # harness/stats' aa_false_positive_rate shape
+    paths = render_report(
+        tmp_path,
+        comparisons,
+        frames={"samples": samples},
+        manifest=tiny_manifest(variants),
+        warnings=[],
+        aa=aa,
+    )
+    html = paths["report.html"].read_text()
+    verdicts = html.split('id="verdicts"', 1)[1].split("</section>", 1)[0]
+    block = html.split('id="aa"', 1)[1].split("</section>", 1)[0]
+    assert "baseline-aa" not in verdicts and verdicts.count('class="row-') == 2
+    assert "<b>1</b> of 2" in block and "50.0%" in block and ">B<" in block
+    summary = strict_json(paths["summary.json"].read_text())
+    assert summary["aa"] == {**aa, "candidate": "baseline-aa"}
+    assert len(summary["comparisons"]) == 4  # every row stays in the machine-readable file
+    assert "**A/A** (`baseline-aa`): 1 of 2 rows flagged" in paths["summary.md"].read_text()
+
+
+# --- provenance -------------------------------------------------------------------------
+
+
+def test_toolchain_gate_and_patch_provenance_are_shown(tmp_path):
+    patch = tmp_path / "p.patch"
+    patch.write_text("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-old\n+new\n")
+    manifest = tiny_manifest(["baseline", "cand", "gone"], patch)
+    manifest["toolchains"]["baseline"]["gate"] = {"passed": True, "tests_passed": ["T1", "T2"]}
+    manifest["toolchains"]["cand"]["gate"] = {
+        "passed": False,
+        "tests_failed": ["TestGCFairness"],
+        "tests_missing": [],
+    }
+    manifest["toolchains"]["gone"]["patches"] = [
+        {"name": "lost.patch", "path": str(tmp_path / "lost.patch"), "sha256": "1" * 64}
+    ]
+    html = render_report(tmp_path, pd.DataFrame(), manifest=manifest, warnings=[])[
+        "report.html"
+    ].read_text()
+    assert "pass (2 tests)" in html and "FAIL: TestGCFairness" in html and "not run" in html
+    assert "the file has changed since the run" in html  # recorded sha256 is not the file's
+    assert '<span class="add">+new</span>' in html
+    assert f"patch file {tmp_path / 'lost.patch'} is not readable here" in html
+
+
+def test_rendering_twice_gives_the_same_files(rendered):
+    """Plots are seeded and undated, so a re-render changes nothing (diffable reports)."""
+    run_dir, paths, comparisons = rendered
+    before = {name: path.read_bytes() for name, path in paths.items()}
+    again = render_report(run_dir, comparisons)
+    assert {name: path.read_bytes() for name, path in again.items()} == before

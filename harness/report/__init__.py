@@ -65,23 +65,33 @@ def render_report(
 
 
 def headline(comparisons: pd.DataFrame) -> str:
-    """Verdict counts; then the biggest worse and better rows, key metrics first."""
+    """Verdict counts per candidate; then the biggest worse and better rows, key metrics
+    (ns/op, STW, start latency) first."""
     frame = normalize_comparisons(comparisons)
     if frame.empty:
         return "no comparisons"
-    versus = "; ".join(f"{c} vs {b}" for b, c in pairs(frame))
-    lines = [f"{versus}: {counts_text(frame)}"]
+    multi = len(pairs(frame)) > 1
+    lines = [
+        " · ".join(
+            f"{c} vs {b}: {counts_text(frame[(frame.baseline == b) & (frame.candidate == c)])}"
+            for b, c in pairs(frame)
+        )
+    ]
     parts = []
     for verdict in ("worse", "better"):
         rows = ordered(frame[frame["verdict"] == verdict])
         if rows.empty:
             continue
-        # ns/op, STW and start latency before B/op and friends, each by |log ratio|.
         key = rows["metric"].map(is_key_metric)
         rows = pd.concat([rows[key], rows[~key]])
         shown = rows.head(_HEADLINE_ROWS)
         more = f" (+{len(rows) - len(shown)} more)" if len(rows) > len(shown) else ""
-        parts.append(f"{verdict}: " + ", ".join(one_line(r) for _, r in shown.iterrows()) + more)
+        texts = [
+            # "cand: …", not "[cand] …": rich, which prints this, reads [word] as markup.
+            (f"{row['candidate']}: " if multi else "") + one_line(row)
+            for _, row in shown.iterrows()
+        ]
+        parts.append(f"{verdict}: " + ", ".join(texts) + more)
     if parts:
         lines.append(" · ".join(parts))
     return "\n".join(lines)

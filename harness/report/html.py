@@ -15,7 +15,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from harness.report import derive, plots, provenance
-from harness.report.inputs import ReportInputs, normalize_comparisons
+from harness.report.inputs import ReportInputs
 from harness.report.units import format_value
 from harness.report.verdicts import counts, ordered, pairs, row_views
 
@@ -38,7 +38,7 @@ def context(inputs: ReportInputs) -> dict:
     frames = inputs.frames
     variants = inputs.variants
     colors = plots.variant_colors(variants)
-    comparisons = inputs.comparisons
+    comparisons = inputs.main_comparisons
     gc = frames["gc_cycles"]
     latency = frames["latency"]
     stw_hist, stw_sources = derive.stw_pooled(latency)
@@ -74,7 +74,7 @@ def context(inputs: ReportInputs) -> dict:
         "order": provenance.order_rows(manifest),
         "failures": provenance.failure_rows(manifest),
         "warnings": provenance.warning_rows(inputs.warnings),
-        "aa": _aa(inputs.aa),
+        "aa": _aa(inputs),
     }
 
 
@@ -160,6 +160,8 @@ def _perf_tables(perf: pd.DataFrame, variants: list[str], top: int = 12) -> list
         present = [v for v in variants if v in sums.columns]
         means = sums[present].div([processes[v] for v in present], axis="columns")
         means = means.loc[means.max(axis="columns").sort_values(ascending=False).index[:top]]
+        if len(means) < 2:
+            continue  # e.g. sched:sched_switch self time is all __schedule: says nothing
         tables.append(
             {
                 "title": f"{workload} · {event or 'event?'}",
@@ -176,32 +178,37 @@ def _perf_tables(perf: pd.DataFrame, variants: list[str], top: int = 12) -> list
     return tables
 
 
-def _aa(aa: dict | None) -> dict | None:
-    """The optional A/A arm: {"rows", "flagged", "rate"}, each possibly a frame or list."""
+def _aa(inputs: ReportInputs) -> dict | None:
+    """The A/A block: harness/stats' {"rows": n, "flagged": k, "rate": k/n or None}."""
+    aa = inputs.aa
     if aa is None:
         return None
-    rows = aa.get("rows")
-    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows or [])
-    flagged = aa.get("flagged")
-    if isinstance(flagged, pd.DataFrame | list):
-        flagged_frame = pd.DataFrame(flagged)
-        n_flagged = len(flagged_frame)
-    else:
-        n_flagged = int(flagged) if flagged is not None else None
-        flagged_frame = (
-            frame[frame["verdict"].isin(["better", "worse"])]
-            if "verdict" in frame
-            else pd.DataFrame()
-        )
     rate = aa.get("rate")
+    arm = inputs.aa_comparisons
+    flagged = arm[arm["verdict"].isin(["better", "worse"])]
     return {
-        "n_rows": len(frame),
-        "flagged": n_flagged,
-        "rate": f"{float(rate):.1%}" if rate is not None and math.isfinite(float(rate)) else "–",
-        "rows": row_views(ordered(normalize_comparisons(flagged_frame)))
-        if not flagged_frame.empty
-        else [],
+        "arm": inputs.aa_arm or "?",
+        "n_rows": _count(aa.get("rows")),
+        "flagged": _count(aa.get("flagged")),
+        "rate": f"{float(rate):.1%}" if _finite(rate) else "–",
+        "rows": row_views(ordered(flagged)),
     }
+
+
+def _count(value) -> str:
+    """A count that may come as a number or as the rows themselves."""
+    if value is None:
+        return "?"
+    if isinstance(value, pd.DataFrame | list | tuple):
+        return str(len(value))
+    return str(int(value)) if _finite(value) else "?"
+
+
+def _finite(value) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def _num(value: float, spec: str) -> str:

@@ -18,6 +18,8 @@ import pandas as pd
 from harness.parse import GC_CYCLES_COLUMNS, LATENCY_COLUMNS, SAMPLES_COLUMNS, SCHED_COLUMNS
 from harness.tables import PERF_COLUMNS, TABLES
 
+AA_SUFFIX = "-aa"  # the A/A arm is the baseline run again under this suffix (stwbench ab --aa)
+
 # The stats stage's comparisons table, column for column (harness/stats `compare`).
 COMPARISON_COLUMNS: dict[str, str] = {
     "benchmark": "str",
@@ -84,6 +86,35 @@ class ReportInputs:
         if "baseline" in variants:
             return "baseline"
         return variants[0] if variants else None
+
+    @property
+    def aa_arm(self) -> str | None:
+        """The A/A arm's variant name when an A/A result was given.
+
+        harness/stats' A/A dict ({"rows", "flagged", "rate"}) does not name its arm; the
+        runs stage names it `<baseline>-aa`. An explicit "candidate" key wins."""
+        if self.aa is None:
+            return None
+        named = self.aa.get("candidate") or self.aa.get("arm")
+        if named:
+            return str(named)
+        guess = f"{self.baseline}{AA_SUFFIX}"
+        return guess if guess in self.variants else None
+
+    @property
+    def main_comparisons(self) -> pd.DataFrame:
+        """The comparisons without the A/A arm's rows (those are shown on their own)."""
+        arm = self.aa_arm
+        if arm is None or self.comparisons.empty:
+            return self.comparisons
+        return self.comparisons[self.comparisons["candidate"] != arm].reset_index(drop=True)
+
+    @property
+    def aa_comparisons(self) -> pd.DataFrame:
+        arm = self.aa_arm
+        if arm is None or self.comparisons.empty:
+            return self.comparisons.iloc[0:0]
+        return self.comparisons[self.comparisons["candidate"] == arm].reset_index(drop=True)
 
     @property
     def workloads(self) -> list[str]:

@@ -8,6 +8,9 @@ variants of one benchmark. Layout:
 - `pyperf.json`, the baseline's suite again, as the conventional reference:
   `python -m pyperf compare_to pyperf.json pyperf-<candidate>.json`.
 
+A variant without samples gets no file (pyperf cannot store an empty suite); so a run
+whose baseline processes all failed has no pyperf.json.
+
 Each pyperf Benchmark is one (benchmark, metric) of the samples table, named
 `"<benchmark> <metric>"`; each process is one Run holding its single value. Units map to
 pyperf's three: times become `second` (ns and ms converted), bytes `byte`, everything
@@ -96,6 +99,9 @@ def write_pyperf(
 ) -> tuple[dict[str, Path], list[str]]:
     """Write the suites; returns ({file name: path}, benchmark names left out)."""
     skip = unrepresentable(samples)
+    # A re-render must not leave suites of variants (or a baseline) that are gone now.
+    for stale in [out_dir / "pyperf.json", *out_dir.glob("pyperf-*.json")]:
+        stale.unlink(missing_ok=True)
     paths: dict[str, Path] = {}
     for variant in variants:
         written = suite(samples, variant, skip)

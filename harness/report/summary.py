@@ -64,11 +64,13 @@ def summary_json(inputs: ReportInputs) -> str:
         "manifest": manifest_digest(inputs),
         "comparisons": records,
     }
+    if inputs.aa is not None:
+        document["aa"] = {**inputs.aa, "candidate": inputs.aa_arm}
     return json.dumps(_plain(document), indent=2, allow_nan=False) + "\n"
 
 
 def summary_markdown(inputs: ReportInputs) -> str:
-    comparisons = inputs.comparisons
+    comparisons = inputs.main_comparisons
     versus = "; ".join(f"{c} vs {b}" for b, c in pairs(comparisons)) if len(comparisons) else ""
     digest = manifest_digest(inputs)
     lines = [f"## stwbench {inputs.run_id}" + (f": {versus}" if versus else ""), ""]
@@ -80,6 +82,15 @@ def summary_markdown(inputs: ReportInputs) -> str:
     ]
     lines += [" · ".join(f for f in facts if f), ""]
     lines += [f"**Verdicts:** {counts_text(comparisons)}", ""]
+    if inputs.aa is not None:
+        aa = inputs.aa
+        rate = aa.get("rate")
+        rate_text = f"{rate:.1%}" if isinstance(rate, int | float) and math.isfinite(rate) else "–"
+        lines += [
+            f"**A/A** (`{inputs.aa_arm}`): {aa.get('flagged')} of {aa.get('rows')} rows "
+            f"flagged, false-positive rate {rate_text}",
+            "",
+        ]
     rows = row_views(notable(comparisons))
     if rows:
         multi = len(pairs(comparisons)) > 1

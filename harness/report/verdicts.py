@@ -63,8 +63,7 @@ def change(ratio: float) -> str:
     """ratio 1.123 -> "+12.3%"; NaN -> "–"."""
     if not _finite(ratio):
         return "–"
-    pct = (ratio - 1.0) * 100.0
-    return f"{pct:+.1f}%" if abs(pct) < 100 else f"{pct:+.0f}%"
+    return _signed_pct((ratio - 1.0) * 100.0, 1 if abs(ratio - 1.0) < 1 else 0)
 
 
 def interval(low: float, high: float) -> str:
@@ -127,7 +126,13 @@ def pairs(comparisons: pd.DataFrame) -> list[tuple[str, str]]:
 
 def _short_pct(ratio: float) -> str:
     pct = (ratio - 1.0) * 100.0
-    return f"{pct:+.1f}%" if abs(pct) < 10 else f"{pct:+.0f}%"
+    return _signed_pct(pct, 1 if abs(pct) < 10 else 0)
+
+
+def _signed_pct(pct: float, digits: int) -> str:
+    text = f"{pct:+.{digits}f}%"
+    # -0.0004 % rounds to "-0.0%", which reads like a direction; no change has no sign.
+    return "+" + text[1:] if float(text[:-1]) == 0 else text
 
 
 def _abs_log(ratio: float) -> float:
