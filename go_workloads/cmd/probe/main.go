@@ -13,10 +13,21 @@
 // pause histograms over the measurement window (only those the running
 // toolchain provides: the /sched/pauses/* metrics exist since Go 1.22).
 //
+// With -trace FILE the execution tracer (runtime/trace) records the collector's whole
+// life in the process: it starts before the first GC (the -pre-gc one; nothing has
+// allocated enough for a GC before) and stops after the allocators have stopped and
+// debug.SetGCPercent(-1) has waited for the cycle in progress, so every gctrace line
+// of the process has its stop-the-world phases in the trace. The spawner marks the
+// measurement window with trace.Log events (category "stwbench", messages
+// "window-start" / "window-end"; the tracer's own start STW is outside it), and every
+// probe goroutine runs the function main.started, so a trace reader can tell the
+// probe's goroutines from the allocators and the runtime's own (go_workloads/README.md).
+//
 // It uses the standard library only and builds with Go 1.21 and newer.
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -25,7 +36,9 @@ import (
 	"math/bits"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
+	"runtime/trace"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -57,6 +70,7 @@ type config struct {
 	out      string
 	preGC    bool
 	warmup   time.Duration
+	trace    string
 }
 
 func main() {
@@ -69,6 +83,7 @@ func main() {
 	flag.StringVar(&cfg.out, "out", "", "write the JSON result to this file (default: stdout)")
 	flag.BoolVar(&cfg.preGC, "pre-gc", true, "call runtime.GC() once before the window (shows as a (forced) gctrace line)")
 	flag.DurationVar(&cfg.warmup, "warmup", 100*time.Millisecond, "run the allocators this long before the window opens")
+	flag.StringVar(&cfg.trace, "trace", "", "record the measurement window with the execution tracer (runtime/trace) into this file")
 	flag.Parse()
 	if flag.NArg() != 0 {
 		fatalf("unexpected arguments: %q", flag.Args())
@@ -80,7 +95,20 @@ func main() {
 		fatalf("-wait must be sleep or yield, not %q", cfg.wait)
 	}
 
-	res := run(cfg)
+	var traceOut *os.File
+	if cfg.trace != "" {
+		var err error
+		if traceOut, err = os.Create(cfg.trace); err != nil {
+			fatalf("%v", err)
+		}
+	}
+
+	res := run(cfg, traceOut)
+	if traceOut != nil {
+		if err := traceOut.Close(); err != nil {
+			fatalf("writing trace: %v", err)
+		}
+	}
 
 	var w io.Writer = os.Stdout
 	var f *os.File
@@ -190,7 +218,16 @@ func started(slot *int64, t0 time.Time, wg *sync.WaitGroup) {
 	wg.Done()
 }
 
-func run(cfg config) *Result {
+// run measures one window; with a non-nil traceOut the execution tracer records
+// every GC cycle of the process into it (see the package comment), and GC stays
+// off after it returns.
+func run(cfg config, traceOut io.Writer) *Result {
+	ctx := context.Background()
+	if traceOut != nil {
+		if err := trace.Start(traceOut); err != nil {
+			fatalf("starting the execution tracer: %v", err)
+		}
+	}
 	if cfg.preGC {
 		runtime.GC()
 	}
@@ -205,6 +242,9 @@ func run(cfg config) *Result {
 	maxSpawns := int(cfg.duration/cfg.interval) + 1
 	samples := make([]int64, maxSpawns)
 	names := availableHistograms()
+	if traceOut != nil {
+		trace.Log(ctx, "stwbench", "window-start")
+	}
 	before := readMetrics(names)
 
 	var spawnWG sync.WaitGroup
@@ -235,9 +275,18 @@ func run(cfg config) *Result {
 	}
 	spawnWG.Wait()
 	after := readMetrics(names)
+	if traceOut != nil {
+		trace.Log(ctx, "stwbench", "window-end")
+	}
 
 	stop.Store(true)
 	allocWG.Wait()
+	if traceOut != nil {
+		// Let the cycle in progress finish and start no other (SetGCPercent(-1) waits
+		// for the mark phase), so no GC of this process runs outside the trace.
+		debug.SetGCPercent(-1)
+		trace.Stop()
+	}
 
 	samples = samples[:spawned]
 	res := &Result{

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
+	"runtime/debug"
 	"runtime/metrics"
 	"strings"
 	"testing"
@@ -63,7 +65,7 @@ func TestPercentiles(t *testing.T) {
 }
 
 func TestRunShort(t *testing.T) {
-	res := run(config{duration: 100 * time.Millisecond, interval: 50 * time.Microsecond, allocGs: 1, liveMiB: 1, wait: "sleep", warmup: 10 * time.Millisecond, preGC: true})
+	res := run(config{duration: 100 * time.Millisecond, interval: 50 * time.Microsecond, allocGs: 1, liveMiB: 1, wait: "sleep", warmup: 10 * time.Millisecond, preGC: true}, nil)
 	if res.Schema != 1 || res.Spawned == 0 || res.Measured != res.Spawned {
 		t.Fatalf("spawned %d measured %d", res.Spawned, res.Measured)
 	}
@@ -88,5 +90,18 @@ func TestRunShort(t *testing.T) {
 		if !strings.Contains(string(b), key) {
 			t.Errorf("JSON lacks %s", key)
 		}
+	}
+}
+
+func TestRunTraced(t *testing.T) {
+	t.Cleanup(func() { debug.SetGCPercent(100) }) // run leaves GC off after a trace
+	var buf bytes.Buffer
+	res := run(config{duration: 50 * time.Millisecond, interval: 50 * time.Microsecond, allocGs: 1, liveMiB: 1, wait: "sleep", warmup: 10 * time.Millisecond, preGC: true}, &buf)
+	if res.Spawned == 0 || res.Measured != res.Spawned {
+		t.Fatalf("spawned %d measured %d", res.Spawned, res.Measured)
+	}
+	// Both trace formats (Go 1.21's and 1.22+'s) begin with "go 1.".
+	if !bytes.HasPrefix(buf.Bytes(), []byte("go 1.")) {
+		t.Fatalf("no execution trace written (%d bytes: %q)", buf.Len(), buf.Bytes()[:min(buf.Len(), 16)])
 	}
 }
