@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from harness import __version__
 from harness.commands import ab as ab_command
+from harness.commands import nightly as nightly_command
 from harness.commands import report as report_command
 from harness.commands import run as run_command
 from harness.commands import toolchain as toolchain_command
@@ -28,6 +29,7 @@ examples:
   stwbench run --go 1.27.3 --patch patches/runqget-priority.patch --workloads quick --reps 3
   stwbench ab --go 1.27.3 --patch patches/runqget-priority.patch --quick
   stwbench report results/latest
+  stwbench nightly --config nightly.toml --fail-on-regression
 
 exit codes: 0 ok, 1 regression found (with --fail-on-regression), 2 usage/environment error
 """
@@ -46,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_command.register(commands)
     ab_command.register(commands)
     report_command.register(commands)
+    nightly_command.register(commands)
     return parser
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 from rich.console import Console
@@ -16,7 +17,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-console = Console(stderr=True, highlight=False)
+# In a log (CI, nox, a pipe) rich would wrap tables at 80 columns; logs can be wider.
+console = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
 
 
 class LogProgress:

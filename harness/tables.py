@@ -17,10 +17,18 @@ to `samples` (tail metrics are computed per process, then compared across proces
 Their `benchmark` is the workload's benchmark name with the `-<GOMAXPROCS>` suffix Go
 uses (none at 1), e.g. `Scheduler-2`, `probe-2`.
 
+With --trace, the probe's trace-summary.json adds (harness/parse/trace_tables.py):
+`latency` rows with source "trace" and a GC phase (`outside-gc`, `after-sweep-term`,
+`mark`, `after-mark-term`); `samples` rows `start-latency-p50/p99/p999/max-ns` with that
+`phase` (every other row's phase is "all"), so the comparisons get per-phase rows;
+`trace_goroutines` (one row per probe goroutine: creation, latency, time since the last
+STW, phase) and `trace_stw` (one row per STW window and P: what the P ran first after it).
+
 Extra outputs: `perf_symbols` (variant, workload, rep, gomaxprocs, event, symbol,
-shared_object, overhead_pct = self time; when run with --perf) and
-`parse_warnings.json` (per process and parser: lines skipped, with examples), which
-reports show.
+shared_object, overhead_pct = self time; when run with --perf), `perf_stacks`
+(inclusive and self samples of watched runtime symbols from the folded stacks,
+perf-<event>.folded) and `parse_warnings.json` (per process and parser: lines skipped,
+with examples; also a trace that could not be summarized), which reports show.
 """
 
 from __future__ import annotations
@@ -49,11 +57,34 @@ from harness.parse import (
     samples_frame,
     sched_frame,
 )
+from harness.parse.perf_script import read_folded
 from harness.parse.tables import benchmark_name
+from harness.parse.trace import TraceSummary
+from harness.parse.trace_tables import (
+    PERF_STACKS_COLUMNS,
+    TRACE_GOROUTINES_COLUMNS,
+    TRACE_STW_COLUMNS,
+    perf_stacks_frame,
+    trace_goroutines_frame,
+    trace_latency_frame,
+    trace_phase_metrics,
+    trace_stw_frame,
+)
 from harness.runs import execute
+from harness.runs.perf import FOLDED_PREFIX, FOLDED_SUFFIX
 from harness.runs.plan import RunItem
+from harness.runs.trace import SUMMARY_FILE
 
-TABLES = ("samples", "gc_cycles", "sched", "latency", "perf_symbols")
+TABLES = (
+    "samples",
+    "gc_cycles",
+    "sched",
+    "latency",
+    "perf_symbols",
+    "perf_stacks",
+    "trace_goroutines",
+    "trace_stw",
+)
 PERF_COLUMNS = {
     "variant": "str",
     "workload": "str",
@@ -70,6 +101,9 @@ _EMPTY_COLUMNS = {
     "sched": SCHED_COLUMNS,
     "latency": LATENCY_COLUMNS,
     "perf_symbols": PERF_COLUMNS,
+    "perf_stacks": PERF_STACKS_COLUMNS,
+    "trace_goroutines": TRACE_GOROUTINES_COLUMNS,
+    "trace_stw": TRACE_STW_COLUMNS,
 }
 
 
@@ -99,7 +133,9 @@ def _warn(warnings: list[dict], slug: str, parser: str, parsed) -> None:
         )
 
 
-def _summary_rows(run_id: str, item: RunItem, benchmark: str, values: dict[str, float]) -> list:
+def _summary_rows(
+    run_id: str, item: RunItem, benchmark: str, values: dict, phase: str = "all"
+) -> list:
     return [
         {
             "run_id": run_id,
@@ -111,6 +147,7 @@ def _summary_rows(run_id: str, item: RunItem, benchmark: str, values: dict[str, 
             "unit": unit,
             "value": value,
             "better": "lower",
+            "phase": phase,
         }
         for (metric, unit), value in values.items()
         if value is not None and not math.isnan(value)
@@ -137,6 +174,57 @@ def _probe_summary(probe) -> dict[tuple[str, str], float]:
         (f"start-latency-{name}-ns", "ns"): histogram_quantile(probe.histogram, q)
         for name, q in (("p50", 0.5), ("p99", 0.99), ("p999", 0.999), ("max", 1.0))
     }
+
+
+def _trace(item_dir: Path, slug: str, warnings: list[dict]) -> TraceSummary | None:
+    """The process's trace summary when it has a usable one; else a warning says why."""
+    path = item_dir / SUMMARY_FILE
+    if not path.exists():
+        return None
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        warnings.append(
+            {"process": slug, "parser": "trace", "skipped": 1, "examples": [str(exc)[:200]]}
+        )
+        return None
+    status = document.get("status")
+    if status != "ok":
+        reason = str(document.get("reason") or status)
+        warnings.append(
+            {"process": slug, "parser": "trace", "skipped": 1, "examples": [reason[:200]]}
+        )
+        if "created_ns" not in document:
+            return None
+    summary = TraceSummary.from_json(document)
+    _warn(warnings, slug, "trace", summary)
+    return summary
+
+
+def _add_trace(parts, trace: TraceSummary, item: RunItem, ids: dict, run_id: str, name: str):
+    parts["latency"].append(trace_latency_frame(trace, **ids))
+    parts["trace_goroutines"].append(
+        trace_goroutines_frame(trace, **ids, gomaxprocs=item.gomaxprocs)
+    )
+    parts["trace_stw"].append(trace_stw_frame(trace, **ids, gomaxprocs=item.gomaxprocs))
+    by_phase: dict[str, dict[tuple[str, str], float]] = {}
+    for (metric, unit, phase), value in trace_phase_metrics(trace).items():
+        by_phase.setdefault(phase, {})[(metric, unit)] = value
+    for phase, values in by_phase.items():
+        parts["samples"].append(
+            pd.DataFrame(
+                _summary_rows(run_id, item, name, values, phase), columns=list(SAMPLES_COLUMNS)
+            ).astype(SAMPLES_COLUMNS)
+        )
+
+
+def _perf_stacks(item_dir: Path, item: RunItem, ids: dict) -> pd.DataFrame:
+    folded = {}
+    for path in sorted(item_dir.glob(f"{FOLDED_PREFIX}*{FOLDED_SUFFIX}")):
+        event = path.name.removeprefix(FOLDED_PREFIX).removesuffix(FOLDED_SUFFIX)
+        folded[event] = read_folded(_read(path))
+    duration = execute.read_status(item_dir).duration_s if folded else math.nan
+    return perf_stacks_frame(folded, **ids, gomaxprocs=item.gomaxprocs, duration_s=float(duration))
 
 
 def build_tables(run_dir: Path) -> Tables:
@@ -180,6 +268,7 @@ def build_tables(run_dir: Path) -> Tables:
                     columns=list(PERF_COLUMNS),
                 ).astype(PERF_COLUMNS)
             )
+        parts["perf_stacks"].append(_perf_stacks(item_dir, item, ids))
         if status != "ok":
             continue  # a failed process's numbers are not samples; its traces are kept above
         name = workload["benchmark"] or workload["name"]
@@ -190,6 +279,9 @@ def build_tables(run_dir: Path) -> Tables:
             _warn(tables.warnings, item.slug, "probe", probe)
             parts["latency"].append(latency_frame(probe, **ids))
             summary.update(_probe_summary(probe))
+            trace = _trace(item_dir, item.slug, tables.warnings)
+            if trace is not None:
+                _add_trace(parts, trace, item, ids, run_id, summary_name)
         else:
             bench = parse_bench(_read(item_dir / "stdout.txt"))
             _warn(tables.warnings, item.slug, "bench", bench)

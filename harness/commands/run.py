@@ -89,6 +89,20 @@ def add_run_arguments(parser: argparse.ArgumentParser, *, reps: int = 10) -> Non
         action="store_true",
         help="perf record each process (cpu-clock call graphs, sched_switch)",
     )
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="run the probe with the execution tracer; per-goroutine start latency by GC "
+        "phase and what each P ran after each STW (raw/…/trace-summary.json)",
+    )
+    parser.add_argument(
+        "--trace-after-stw-us",
+        type=float,
+        default=100.0,
+        metavar="US",
+        help="with --trace: goroutines created this long after a GC STW ends are "
+        "after-sweep-term / after-mark-term, later ones mark / outside-gc (default 100)",
+    )
     parser.add_argument("--schedtrace", action="store_true", help="GODEBUG=schedtrace=100")
     parser.add_argument(
         "--scheddetail", action="store_true", help="schedtrace with scheddetail=1 (per-P rows)"
@@ -109,7 +123,9 @@ def add_run_arguments(parser: argparse.ArgumentParser, *, reps: int = 10) -> Non
         help="benchmark time per process that calibration aims for",
     )
     parser.add_argument("--probe-duration", type=float, default=2.0, metavar="S")
-    parser.add_argument("--keep-raw", action="store_true", help="keep perf.data files")
+    parser.add_argument(
+        "--keep-raw", action="store_true", help="keep perf.data and trace.out files"
+    )
     parser.add_argument("--out", type=Path, default=Path("results"), help="results directory")
 
 
@@ -135,6 +151,8 @@ def new_run_from_args(args: argparse.Namespace, *, extra_variants=None):
         executor=args.executor,
         target_s=args.target_seconds,
         probe_duration_s=args.probe_duration,
+        trace=args.trace,
+        trace_after_stw_us=args.trace_after_stw_us,
     )
     return create_run(args.out, variants, resolve_workloads(args.workloads), options)
 

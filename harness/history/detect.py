@@ -13,34 +13,37 @@ night of an earlier alert: after a step the level is learned anew):
    that have at least `min_before_nights` nights before them, the first bad night k is
    the split that minimizes Σ|x − median| of the log night medians before and after it.
    Fewer than `min_before_nights` nights before every candidate → *insufficient-history*.
-2. **Noise threshold τ** (rustc-perf's rule): the night-to-night changes |ln(mᵢ/mᵢ₋₁)|
-   of the history before k (up to `window` nights; the change across the last known step
-   left out); τ = Q3 + `iqr_k`·IQR of them when there are at least `min_changes`.
-   **A/A calibration**: when a control series is given (a pinned toolchain run every
-   night beside the others, so its night-to-night changes are this machine's noise and
-   nothing else), the same rule on its changes for the same key gives τ_control; τ is
-   the larger of the two that exist. With neither (a young series and no control) the
-   *short-history* threshold is max(`short_floor`, IQR of the ln values of the history's
-   processes): the change must clear the spread of single processes; confidence "low".
+2. **Noise threshold τ** (rustc-perf's rule): from the night-to-night changes
+   |ln(mᵢ/mᵢ₋₁)| of the series before k (up to `window` nights; the change across the
+   last known step left out), τ = Q3 + `iqr_k`·IQR, when there are at least
+   `min_changes` of them. **A/A calibration**: when a control series is given (a pinned
+   toolchain run every night beside the others, so its night-to-night changes are this
+   machine's noise and nothing else), the same rule on the control's changes for the
+   same key gives τ_control; τ is the larger of the two that exist, so a young series
+   gets a calibrated threshold from its first nights. With neither: the *short-history*
+   threshold max(`short_floor`, `short_spread_k` · IQR of the ln values of the history's
+   processes), so the change must clear the spread of single processes; confidence low.
 3. **Significance**: Mann-Whitney U between the processes of nights ≥ k and those of
    the nights before k, p < `alpha`, and the bootstrap CI of the ratio of medians
-   (whole processes resampled, harness/stats `ratio_ci`) excluding 1, so one noisy
-   night or process cannot alert by itself.
-4. **Size**: |ln ratio| > τ for the segments, and tonight's own median also beyond τ
-   from the level before k in the same direction (the step is still there tonight).
+   (whole processes resampled, harness/stats `ratio_ci`) excluding 1: one noisy process
+   cannot alert.
+4. **Size**: |ln ratio| > τ for the two segments, and tonight's own median beyond τ
+   from the level before k in the same direction: the step is still there tonight, and
+   one noisy night cannot alert.
 
 All of 2–4 → *regression* or *improvement* (by the metric's `better`), else *no-change*.
 Confidence: *high* when τ came from history or a control, p < alpha/10 and |ln ratio| ≥ 2τ;
 *low* with the short-history threshold; *medium* otherwise.
 
-Measured on synthetic pure-noise histories (tests/test_history_detect.py), the rate of
-false alerts per key and night is printed by the test and recorded in the README.
+The false-alarm rate of these defaults on synthetic pure-noise histories is measured by
+tests/test_history_detect.py and quoted in the README ("Nightly regression reports").
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
@@ -59,7 +62,7 @@ FINDING_COLUMNS = [
     "status",  # regression | improvement | no-change | insufficient-history
     "first_bad_night",
     "last_good_night",
-    "ratio",
+    "ratio",  # median of the processes after ÷ before the step
     "ci_low",
     "ci_high",
     "p_value",
@@ -82,63 +85,67 @@ CHANGES = ("regression", "improvement")
 class DetectParams:
     alpha: float = 0.01
     min_before_nights: int = 2
-    min_changes: int = 5
+    min_changes: int = 12
     iqr_k: float = 3.0
     window: int = 30
     max_step_age: int = 7
-    short_floor: float = 0.10
+    short_floor: float = 0.25
+    short_spread_k: float = 2.0
     n_boot: int = 2000
     ci_level: float = 0.95
     seed: int = 0
 
     @classmethod
     def from_mapping(cls, data: Mapping) -> DetectParams:
-        known = {f.name: f.type for f in fields(cls)}
-        unknown = sorted(set(data) - set(known))
+        """From a config table ([detection] in nightly.toml); unknown keys are errors."""
+        hints = typing.get_type_hints(cls)
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"unknown detection settings {unknown}; known: {sorted(known)}")
-        return cls(**{k: (int(v) if known[k] == "int" else float(v)) for k, v in data.items()})
+        return cls(**{k: hints[k](v) for k, v in data.items()})
 
 
 def as_date(value) -> dt.date:
-    if isinstance(value, dt.datetime):
+    if isinstance(value, pd.Timestamp | dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
-    if isinstance(value, pd.Timestamp):
-        return value.date()
     return dt.date.fromisoformat(str(value)[:10])
 
 
 def process_values(history: pd.DataFrame) -> pd.DataFrame:
-    """One value per process: KEY, night, unit, better, value (duplicates → median)."""
-    frame = history.assign(
-        run_id=[as_date(n).isoformat() for n in history["night"]], variant="series"
-    )
-    per = per_process_values(frame)
+    """One value per process and key: KEY, night, unit, better, value.
+
+    A process is (night, rep) within a key; several rows of one process (a benchmark
+    printed with -count=N) count once, by their median, as in the A/B statistics."""
+    nights = [as_date(n).isoformat() for n in history["night"]]
+    per = per_process_values(history.assign(run_id=nights, variant="series"))
     per["night"] = [dt.date.fromisoformat(p[0]) for p in per["process"]]
     per = per.dropna(subset=["value"])
-    return per[[*KEY, "night", "unit", "better", "value"]]
+    return per[[*KEY, "night", "unit", "better", "value"]].reset_index(drop=True)
 
 
 def night_medians(history: pd.DataFrame) -> pd.DataFrame:
-    """Per key and night: median, q1, q3 (of the processes) and n. Sorted by night."""
+    """Per key and night: unit, better, median, q1, q3 of the processes, n; by night."""
     per = process_values(history)
+    columns = [*KEY, "night", "unit", "better", "median", "q1", "q3", "n"]
     if per.empty:
-        return pd.DataFrame(columns=[*KEY, "night", "unit", "better", "median", "q1", "q3", "n"])
-    grouped = per.groupby([*KEY, "night"], sort=True)
-    out = grouped.agg(
-        unit=("unit", "first"),
-        better=("better", "first"),
-        median=("value", "median"),
-        q1=("value", lambda v: float(np.percentile(v, 25))),
-        q3=("value", lambda v: float(np.percentile(v, 75))),
-        n=("value", "size"),
-    )
-    return out.reset_index()
+        return pd.DataFrame(columns=columns)
+    grouped = per.groupby([*KEY, "night"], sort=True)["value"]
+    out = pd.DataFrame(
+        {
+            "median": grouped.median(),
+            "q1": grouped.quantile(0.25),
+            "q3": grouped.quantile(0.75),
+            "n": grouped.size(),
+        }
+    ).reset_index()
+    labels = per.groupby(KEY, sort=False)[["unit", "better"]].first().reset_index()
+    return out.merge(labels, on=KEY, how="left")[columns]
 
 
-def night_changes(*segments: np.ndarray) -> np.ndarray:
+def night_changes(*segments) -> np.ndarray:
     """|ln(mᵢ/mᵢ₋₁)| between consecutive night medians inside each segment, never across
     segments (a known step is not noise); non-positive medians give no change."""
     parts = []
@@ -152,8 +159,8 @@ def night_changes(*segments: np.ndarray) -> np.ndarray:
     return np.concatenate(parts) if parts else np.array([])
 
 
-def noise_threshold(changes: np.ndarray, *, iqr_k: float, min_changes: int) -> float:
-    """rustc-perf's rule: Q3 + k·IQR of past |changes|; NaN with fewer than min_changes."""
+def noise_threshold(changes, *, iqr_k: float, min_changes: int) -> float:
+    """rustc-perf's rule: Q3 + k·IQR of past |changes| (log scale); NaN when too few."""
     changes = np.asarray(changes, dtype=float)
     if changes.size < min_changes:
         return math.nan
@@ -161,13 +168,13 @@ def noise_threshold(changes: np.ndarray, *, iqr_k: float, min_changes: int) -> f
     return float(q3 + iqr_k * (q3 - q1))
 
 
-def find_step(log_medians: np.ndarray, candidates: list[int]) -> int:
-    """The split index k (nights k… after) minimizing the L1 cost of two constant levels."""
+def find_step(levels: np.ndarray, candidates: list[int]) -> int:
+    """The split k (nights k… are "after") minimizing the L1 cost of two constant levels."""
 
     def cost(part: np.ndarray) -> float:
         return float(np.abs(part - np.median(part)).sum()) if part.size else 0.0
 
-    costs = [cost(log_medians[:k]) + cost(log_medians[k:]) for k in candidates]
+    costs = [cost(levels[:k]) + cost(levels[k:]) for k in candidates]
     return candidates[int(np.argmin(costs))]
 
 
@@ -179,60 +186,85 @@ def detect(
     known_steps: Mapping[tuple, object] | None = None,
     params: DetectParams | None = None,
 ) -> pd.DataFrame:
-    """Findings for `night` (FINDING_COLUMNS), one per key with values that night.
+    """Findings for `night` (FINDING_COLUMNS), one per key measured that night.
 
     `history`: one series' samples (night, workload, benchmark, rep, metric, unit, value,
     better[, phase]), any nights; only nights ≤ `night` are used. `control`: the same for
-    an A/A control series (or None). `known_steps`: {(workload, benchmark, metric, phase):
-    night} of the key's last known level change (earlier alerts); nights before it are
-    not compared with nights after it.
+    an A/A control series, or None. `known_steps`: {(workload, benchmark, metric, phase):
+    night} where the key's level last changed (earlier alerts); nights before it are not
+    compared with nights from it on.
     """
-    params = params or DetectParams()
-    night = as_date(night)
-    known_steps = {k: as_date(v) for k, v in (known_steps or {}).items() if v is not None}
     if history.empty:
         return pd.DataFrame(columns=FINDING_COLUMNS)
-    history = history[[as_date(n) <= night for n in history["night"]]]
-    per = process_values(history)
-    control_medians = _control_medians(control, night)
+    return detect_processes(
+        process_values(history),
+        night,
+        control=None if control is None or control.empty else process_values(control),
+        known_steps=known_steps,
+        params=params,
+    )
+
+
+def detect_processes(
+    per: pd.DataFrame,
+    night,
+    *,
+    control: pd.DataFrame | None = None,
+    known_steps: Mapping[tuple, object] | None = None,
+    params: DetectParams | None = None,
+) -> pd.DataFrame:
+    """`detect` on `process_values` frames: for callers that evaluate many nights of one
+    history (simulations, backfills) and should aggregate processes once."""
+    params = params or DetectParams()
+    night = as_date(night)
+    steps = {tuple(k): as_date(v) for k, v in (known_steps or {}).items() if v is not None}
+    control_medians = {
+        key[:4]: np.array([np.median(v) for _, v in sorted(nights.items())])
+        for key, nights in _by_key_and_night(control, night).items()
+    }
     rows = []
-    for key, group in per.groupby(KEY, sort=True):
-        nights_here = sorted(group["night"].unique())
-        if not nights_here or nights_here[-1] != night:
+    for key, by_night in _by_key_and_night(per, night).items():
+        if night not in by_night:
             continue  # not measured tonight: nothing to say about tonight
-        rows.append(_detect_key(key, group, night, control_medians.get(key), known_steps, params))
+        rows.append(_detect_key(key, by_night, night, control_medians.get(key[:4]), steps, params))
     return pd.DataFrame(rows, columns=FINDING_COLUMNS)
 
 
-def _control_medians(control: pd.DataFrame | None, night: dt.date) -> dict[tuple, np.ndarray]:
-    if control is None or control.empty:
+def _by_key_and_night(
+    per: pd.DataFrame | None, until: dt.date
+) -> dict[tuple, dict[dt.date, np.ndarray]]:
+    """{(*KEY, unit, better): {night: values}} for nights ≤ until, keys sorted."""
+    if per is None or per.empty:
         return {}
-    control = control[[as_date(n) <= night for n in control["night"]]]
-    medians = night_medians(control)
+    columns = [per[c].to_numpy() for c in (*KEY, "unit", "better", "night")]
+    values = per["value"].to_numpy(dtype=float)
+    out: dict[tuple, dict[dt.date, list[float]]] = {}
+    for *key, night, value in zip(*columns, values, strict=True):
+        if night <= until:
+            out.setdefault(tuple(key), {}).setdefault(night, []).append(value)
     return {
-        key: group.sort_values("night")["median"].to_numpy(dtype=float)
-        for key, group in medians.groupby(KEY, sort=False)
+        key: {n: np.array(v) for n, v in out[key].items()}
+        for key in sorted(out, key=lambda k: tuple(map(str, k)))
     }
 
 
 def _detect_key(
-    key: tuple,
-    group: pd.DataFrame,
+    labelled_key: tuple,
+    by_night: dict[dt.date, np.ndarray],
     night: dt.date,
     control: np.ndarray | None,
     known_steps: Mapping[tuple, dt.date],
     params: DetectParams,
 ) -> dict:
-    by_night = {n: g["value"].to_numpy(dtype=float) for n, g in group.groupby("night", sort=True)}
+    key, labels = labelled_key[:4], labelled_key[4:]
     all_nights = sorted(by_night)[-params.window :]
     boundary = known_steps.get(tuple(key))
     level_nights = [n for n in all_nights if boundary is None or n >= boundary]
-    medians = np.array([np.median(by_night[n]) for n in level_nights])
-    tonight = by_night[night]
+    tonight = float(np.median(by_night[night]))
     row = {
         **dict(zip(KEY, key, strict=True)),
-        "unit": str(group["unit"].iloc[0]),
-        "better": str(group["better"].iloc[0]),
+        "unit": labels[0],
+        "better": labels[1],
         "night": night,
         "status": "insufficient-history",
         "first_bad_night": None,
@@ -247,7 +279,7 @@ def _detect_key(
         "score": math.nan,
         "before_median": math.nan,
         "after_median": math.nan,
-        "tonight_median": float(np.median(tonight)),
+        "tonight_median": tonight,
         "n_before": 0,
         "n_after": 0,
         "nights_before": 0,
@@ -259,69 +291,68 @@ def _detect_key(
     ]
     if not candidates:
         return row
-    # Fit on the log scale (changes are relative); a metric that can be 0 on linear.
+
+    # 1. the step: on the log scale (changes are relative); a metric that can be 0, linear.
+    medians = np.array([np.median(by_night[n]) for n in level_nights])
     k = find_step(np.log(medians) if (medians > 0).all() else medians, candidates)
     before = np.concatenate([by_night[n] for n in level_nights[:k]])
     after = np.concatenate([by_night[n] for n in level_nights[k:]])
     ratio = median_ratio(before, after)
     before_median = float(np.median(before))
     row.update(
+        status="no-change",
         first_bad_night=level_nights[k],
         last_good_night=level_nights[k - 1],
         ratio=ratio,
-        p_value=mann_whitney_p(before, after),
         before_median=before_median,
         after_median=float(np.median(after)),
         n_before=int(before.size),
         n_after=int(after.size),
         nights_before=k,
         nights_after=len(level_nights) - k,
-        status="no-change",
     )
-    # The noise of night-to-night changes before the step (the pair across the last
-    # known step is not noise), from this series and from the control.
+
+    # 2. the noise threshold: this series' history before the step, the control's.
     history = [n for n in all_nights if n < level_nights[k]]
     cut = history.index(boundary) if boundary in history else 0
     segments = [[np.median(by_night[n]) for n in part] for part in (history[:cut], history[cut:])]
-    tau_history = noise_threshold(
-        night_changes(*segments), iqr_k=params.iqr_k, min_changes=params.min_changes
-    )
-    tau_control = (
-        noise_threshold(
+    found = {
+        "history": noise_threshold(
+            night_changes(*segments), iqr_k=params.iqr_k, min_changes=params.min_changes
+        ),
+        "control": noise_threshold(
             night_changes(control[-params.window :]),
             iqr_k=params.iqr_k,
             min_changes=params.min_changes,
         )
         if control is not None
-        else math.nan
-    )
-    found = {"history": tau_history, "control": tau_control}
+        else math.nan,
+    }
     found = {name: tau for name, tau in found.items() if math.isfinite(tau)}
     if found:
-        source = max(found, key=found.get)
+        source = max(found, key=lambda name: found[name])
         tau = found[source]
     else:
         source = "short-history"
-        with np.errstate(divide="ignore", invalid="ignore"):
-            logs_before = np.log(before[before > 0])
+        positive = before[before > 0]
         spread = (
-            float(np.subtract(*np.percentile(logs_before, [75, 25]))) if logs_before.size else 0
+            float(np.subtract(*np.percentile(np.log(positive), [75, 25]))) if positive.size else 0
         )
-        tau = max(math.log1p(params.short_floor), spread)
-    log_ratio = math.log(ratio) if ratio > 0 else math.nan
+        tau = max(math.log1p(params.short_floor), params.short_spread_k * spread)
     row.update(threshold=math.expm1(tau), threshold_source=source)
-    if not math.isfinite(log_ratio):
-        return row
+    if not (ratio > 0 and before_median > 0 and tonight > 0):
+        return row  # no relative change to speak of (a zero level)
+    log_ratio = math.log(ratio)
+    tonight_log = math.log(tonight / before_median)
     row["score"] = abs(log_ratio) / tau if tau > 0 else math.inf
-    tonight_ok = before_median > 0 and row["tonight_median"] > 0
-    tonight_log = math.log(row["tonight_median"] / before_median) if tonight_ok else math.nan
+
+    # 4 then 3 (the cheap test first): big enough, still there tonight, significant.
     if not (
-        row["p_value"] < params.alpha
-        and abs(log_ratio) > tau
-        and math.isfinite(tonight_log)
-        and abs(tonight_log) > tau
-        and np.sign(tonight_log) == np.sign(log_ratio)
+        abs(log_ratio) > tau and abs(tonight_log) > tau and (tonight_log > 0) == (log_ratio > 0)
     ):
+        return row
+    row["p_value"] = mann_whitney_p(before, after)
+    if not row["p_value"] < params.alpha:
         return row
     ci = ratio_ci(
         before,

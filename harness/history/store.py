@@ -193,17 +193,20 @@ class History:
             stmt = stmt.where(alerts.c.status == status)
         return _frame(stmt, conn, self)
 
-    def latest_benchtime(self, before: dt.date) -> dict[str, int]:
-        """{workload: N} of the newest night before `before` (any series): later nights
-        reuse N so that every night does the same work per process."""
+    def latest_benchtime(self, before: dt.date, target_seconds: float) -> dict[str, int]:
+        """{workload: N} of the newest night before `before` (any series) that calibrated
+        for the same target time: later nights reuse N, so that every night does the
+        same work per process."""
         stmt = (
             sa.select(nights.c.benchtime_json)
             .where(nights.c.night < before)
             .order_by(nights.c.night.desc(), nights.c.id.desc())
-            .limit(1)
         )
-        rows = _rows(stmt, None, self)
-        return {str(k): int(v) for k, v in json.loads(rows[0][0]).items()} if rows else {}
+        for (raw,) in _rows(stmt, None, self):
+            recorded = json.loads(raw)
+            if recorded.get("target_seconds") == target_seconds:
+                return {str(k): int(v) for k, v in (recorded.get("n") or {}).items()}
+        return {}
 
 
 SAMPLE_FRAME_COLUMNS = [

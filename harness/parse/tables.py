@@ -16,13 +16,17 @@ sched_frame — one row per SCHED line (p, p_runqsize = <NA>) and one per P:
 
 samples_frame — one row per (benchmark result line, unit):
     run_id, variant, workload, benchmark (str), rep (int64), metric, unit (str),
-    value (float64), better ("lower" | "higher")
+    value (float64), better ("lower" | "higher"), phase (str)
     `benchmark` is the name without "Benchmark", with `-<procs>` appended when procs != 1,
     i.e. the name benchstat shows (`PingPongAlloc/pairs=4-2`). `metric` and `unit` are
     both the unit token as printed (`ns/op`, `p99-ns`): a Go benchmark names a metric by
     its unit. `better` is "higher" for rates — units ending in `/s`, `/sec`, `/second`
     or `-per-sec` (`MB/s`, `ops/s`) — and "lower" for everything else (times, bytes,
-    allocations, counts), benchstat's convention.
+    allocations, counts), benchstat's convention. `phase` is "all" (the whole process)
+    for every row here; --trace adds per-process rows of one GC phase (`outside-gc`,
+    `after-sweep-term`, `mark`, `after-mark-term`, harness/parse/trace_tables.py), which
+    harness/stats compares as rows of their own. The column came last, so readers of
+    older tables without it take "all".
 
 latency_frame — one row per histogram bucket:
     variant, workload (str), rep (int64), source (str), phase (str),
@@ -91,6 +95,7 @@ SAMPLES_COLUMNS: dict[str, str] = {
     "unit": "str",
     "value": "float64",
     "better": "str",
+    "phase": "str",
 }
 LATENCY_COLUMNS: dict[str, str] = {
     "variant": "str",
@@ -170,6 +175,7 @@ def samples_frame(
             "unit": unit,
             "value": value,
             "better": better(unit),
+            "phase": "all",
         }
         for r in bench.results
         for unit, value in r.metrics.items()

@@ -51,7 +51,7 @@ def render_report(
         Path(run_dir), comparisons, frames=frames, manifest=manifest, warnings=warnings, aa=aa
     )
     paths: dict[str, Path] = {}
-    samples = inputs.frames["samples"]
+    samples = flat_phases(inputs.frames["samples"])
     pyperf_paths, omitted = write_pyperf(inputs.run_dir, samples, inputs.variants, inputs.baseline)
     paths["bench.txt"] = write_bench(
         inputs.run_dir / "bench.txt", samples, inputs.manifest, inputs.variants
@@ -62,6 +62,20 @@ def render_report(
     report = inputs.run_dir / "report.html"
     report.write_text(render_html(inputs, pyperf_omitted=omitted), encoding="utf-8")
     return {"report.html": report, **paths}
+
+
+def flat_phases(samples: pd.DataFrame) -> pd.DataFrame:
+    """GC-phase rows (--trace) with the phase folded into the metric name
+    (`mark-start-latency-p99-ns`), for formats that know no phase: bench.txt, pyperf."""
+    if samples.empty or "phase" not in samples:
+        return samples
+    phase = samples["phase"].fillna("all").astype(str)
+    split = ~phase.isin(["all", ""])
+    if not split.any():
+        return samples
+    samples = samples.copy()
+    samples.loc[split, "metric"] = phase[split] + "-" + samples.loc[split, "metric"].astype(str)
+    return samples
 
 
 def headline(comparisons: pd.DataFrame) -> str:

@@ -14,7 +14,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from harness.report import derive, plots, provenance
+from harness.report import claims, derive, plots, provenance, stw_plots, stw_views
 from harness.report.inputs import ReportInputs
 from harness.report.units import format_value
 from harness.report.verdicts import counts, ordered, pairs, row_views
@@ -67,6 +67,7 @@ def context(inputs: ReportInputs) -> dict:
         "gc_svg": _safe(plots.gc_behaviour(per_process, overshoot, variants, colors)),
         "gc_table": _gc_rows(derive.gc_summary(per_process, overshoot, variants)),
         "perf_tables": _perf_tables(frames["perf_symbols"], variants),
+        **_stw_context(inputs, colors),
         "toolchains": provenance.toolchain_rows(manifest),
         "patches": provenance.patch_views(manifest, inputs.run_dir),
         "machine": provenance.machine_rows(manifest),
@@ -76,6 +77,102 @@ def context(inputs: ReportInputs) -> dict:
         "warnings": provenance.warning_rows(inputs.warnings),
         "aa": _aa(inputs),
     }
+
+
+def _stw_context(inputs: ReportInputs, colors: dict[str, str]) -> dict:
+    """The "Latency around STW", schedtrace, perf-diff and claims blocks."""
+    frames, variants, baseline = inputs.frames, inputs.variants, inputs.baseline
+    options = inputs.manifest.get("options") or {}
+    after_us = float(options.get("trace_after_stw_us") or 100.0)
+    phases = stw_views.phase_table(frames["latency"], variants)
+    shares = stw_views.phase_share(phases)
+    sched_svg, sched_shown = stw_plots.schedtrace_series(
+        frames["sched"], frames["gc_cycles"], variants, colors
+    )
+    checked = claims.check_claims(
+        claims.ClaimInputs(
+            frames=frames,
+            comparisons=inputs.main_comparisons,
+            manifest=inputs.manifest,
+            baseline=baseline,
+            variants=variants,
+        )
+    )
+    return {
+        "trace_requested": bool(options.get("trace")),
+        "trace_after_us": f"{after_us:g}",
+        "trace_notes": [
+            w for w in inputs.warnings if w.get("parser") == "trace" and w.get("examples")
+        ],
+        "phase_rows": [
+            {
+                "variant": r["variant"],
+                "phase": r["phase"],
+                "n": f"{int(r['n'])}",
+                "share": _pct(shares.get((r["variant"], r["phase"]))),
+                **{name: format_value(r[name], "ns") for name, _ in derive.QUANTILES},
+            }
+            for r in phases
+        ],
+        "phase_verdicts": row_views(stw_views.phase_comparisons(inputs.main_comparisons)),
+        "since_stw_svg": _safe(
+            stw_plots.latency_since_stw(frames["trace_goroutines"], variants, colors, after_us)
+        ),
+        "after_stw_rows": [
+            {
+                "variant": r["variant"],
+                "kind": r["kind"],
+                "n": str(r["n"]),
+                "windows": str(r["stw_windows"]),
+                "shares": ", ".join(f"{k} {_pct(v)}" for k, v in r["shares"].items()),
+                "modes": ", ".join(f"{k} {v}" for k, v in r["worker_modes"].items()) or "–",
+                "delay_p50": format_value(r["delay_p50_us"] * 1e3, "ns"),
+                "delay_p99": format_value(r["delay_p99_us"] * 1e3, "ns"),
+            }
+            for r in stw_views.after_stw_table(frames["trace_stw"], variants)
+        ],
+        "sched_svg": _safe(sched_svg),
+        "sched_shown": sched_shown,
+        "perf_diff": _perf_diff_views(
+            stw_views.perf_diff(frames["perf_stacks"], variants, baseline)
+        ),
+        "switch_rates": [
+            {
+                **r,
+                "rate_median": f"{r['rate_median']:,.0f}",
+                "rate_range": f"{r['rate_min']:,.0f}–{r['rate_max']:,.0f}",
+            }
+            for r in stw_views.switch_rates(frames["perf_stacks"], variants)
+        ],
+        "claims": checked,
+    }
+
+
+def _perf_diff_views(tables: list[dict]) -> list[dict]:
+    views = []
+    for t in tables:
+        rows = []
+        for r in t["rows"]:
+            rows.append(
+                {
+                    "symbol": r["symbol"],
+                    "values": [
+                        f"{_num(r['values'][v][0], '.2f')} / {_num(r['values'][v][1], '.2f')}"
+                        for v in t["variants"]
+                    ],
+                    "diffs": [_signed(r["diffs"].get(c)) for c in t["candidates"]],
+                }
+            )
+        views.append({**t, "rows": rows, "samples": [t["samples"][v] for v in t["variants"]]})
+    return views
+
+
+def _pct(value) -> str:
+    return f"{value:.0%}" if _finite(value) else "–"
+
+
+def _signed(value) -> str:
+    return f"{value:+.2f}" if _finite(value) else "–"
 
 
 def _safe(svg: str | None) -> Markup | None:

@@ -16,6 +16,11 @@ from pathlib import Path
 import pandas as pd
 
 from harness.parse import GC_CYCLES_COLUMNS, LATENCY_COLUMNS, SAMPLES_COLUMNS, SCHED_COLUMNS
+from harness.parse.trace_tables import (
+    PERF_STACKS_COLUMNS,
+    TRACE_GOROUTINES_COLUMNS,
+    TRACE_STW_COLUMNS,
+)
 from harness.tables import PERF_COLUMNS, TABLES
 
 AA_SUFFIX = "-aa"  # the A/A arm is the baseline run again under this suffix (stwbench ab --aa)
@@ -47,6 +52,9 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
     "sched": SCHED_COLUMNS,
     "latency": LATENCY_COLUMNS,
     "perf_symbols": PERF_COLUMNS,
+    "perf_stacks": PERF_STACKS_COLUMNS,
+    "trace_goroutines": TRACE_GOROUTINES_COLUMNS,
+    "trace_stw": TRACE_STW_COLUMNS,
 }
 
 
@@ -176,6 +184,8 @@ def _frames(run_dir: Path, given: dict[str, pd.DataFrame] | None) -> dict[str, p
         for column in TABLE_COLUMNS[name]:
             if column not in frame:
                 frame = frame.assign(**{column: pd.Series(dtype="object")})
+        if name == "samples":  # tables from before the GC-phase rows: all whole-process
+            frame = frame.assign(phase=frame["phase"].fillna("all").astype(str))
         frames[name] = frame.reset_index(drop=True)
     return frames
 

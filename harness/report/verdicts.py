@@ -87,9 +87,12 @@ def count(n: float) -> str:
 
 def row_view(row: pd.Series) -> dict[str, str | bool]:
     """One comparison as display strings (for templates and markdown)."""
+    phase = str(row.get("phase") or "all")
     return {
         "benchmark": str(row["benchmark"]),
-        "metric": str(row["metric"]),
+        # A GC-phase row (--trace) names its phase: `start-latency-p99-ns [mark]`.
+        "metric": str(row["metric"]) + ("" if phase == "all" else f" [{phase}]"),
+        "phase": phase,
         "unit": str(row["unit"]),
         "direction": str(row["direction"]),
         "baseline": str(row["baseline"]),

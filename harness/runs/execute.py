@@ -21,7 +21,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from harness.runs import perf
+from harness.runs import perf, trace
 
 STATUS = "status.json"
 QUIT_GRACE_S = 5.0
@@ -38,6 +38,7 @@ class ProcessResult:
     env: dict[str, str] = field(default_factory=dict)  # only what we set, not the host's
     perf_events: list[str] = field(default_factory=list)
     perf_error: str | None = None
+    trace_error: str | None = None  # --trace: see trace-summary.json
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -52,6 +53,7 @@ class ProcessSpec:
     timeout_s: float
     perf_events: list[str]
     keep_raw: bool
+    trace: trace.TraceSpec | None = None  # --trace: summarize trace.out after the process
 
 
 def now_iso() -> str:
@@ -124,8 +126,13 @@ def run(spec: ProcessSpec, item_dir: Path) -> ProcessResult:
     )
     if spec.perf_events and data_path.exists():
         result.perf_error = perf.report(data_path, partial / "perf-report.txt")
+        folded_error = perf.fold(data_path, partial)
+        if folded_error and not result.perf_error:
+            result.perf_error = f"perf script: {folded_error}"
         if not spec.keep_raw:
             data_path.unlink()
+    if spec.trace is not None:
+        result.trace_error = trace.summarize(spec.trace, partial, keep_raw=spec.keep_raw)
     if status != "ok" and reason:
         result.reason = f"{reason}; {_failure_summary(partial / 'stderr.txt')}"
     record(item_dir, result)

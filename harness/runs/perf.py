@@ -79,3 +79,57 @@ def report(data_path: Path, out_path: Path) -> str | None:
     if result.returncode != 0:
         return (result.stderr.strip().splitlines() or ["perf report failed"])[-1][:300]
     return None
+
+
+FOLDED_PREFIX = "perf-"
+FOLDED_SUFFIX = ".folded"
+
+
+def folded_name(event: str) -> str:
+    """The raw/ file of one event's folded stacks: perf-cpu-clock.folded,
+    perf-sched:sched_switch.folded (event names are perf's, `[A-Za-z0-9_:.-]`)."""
+    safe = "".join(c if c.isalnum() or c in "-_.:" else "_" for c in event)
+    return f"{FOLDED_PREFIX}{safe}{FOLDED_SUFFIX}"
+
+
+def fold(data_path: Path, out_dir: Path) -> str | None:
+    """`perf script` → one folded-stacks file per event in out_dir (flame graphs:
+    `flamegraph.pl perf-cpu-clock.folded > cpu.svg`); return an error text or None.
+
+    The script output is streamed and folded as it comes (harness.parse.perf_script),
+    never stored."""
+    from harness.parse.perf_script import fold_perf_script
+
+    perf = shutil.which("perf") or "perf"
+    command = [
+        perf,
+        "script",
+        "--no-inline",
+        "-F",
+        "comm,tid,event,ip,sym",
+        "-i",
+        str(data_path),
+    ]
+    try:
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+        )
+    except OSError as exc:
+        return str(exc)
+    assert process.stdout is not None and process.stderr is not None
+    try:
+        folded = fold_perf_script(process.stdout)
+    finally:
+        process.stdout.close()
+        stderr = process.stderr.read()
+        process.stderr.close()
+        code = process.wait()
+    for event in folded.stacks:
+        (out_dir / folded_name(event)).write_text(folded.folded_text(event))
+    if code != 0:
+        return (stderr.strip().splitlines() or ["perf script failed"])[-1][:300]
+    return None

@@ -4,6 +4,7 @@ results/<run-id>/
     manifest.json          plan, machine, toolchains, builds, benchtime, per-process status
     raw/<variant>/<workload>/gomaxprocs<k>-rep<NNN>/
         stdout.txt stderr.txt status.json [probe.json] [perf-report.txt] [perf.data]
+        [perf-<event>.folded] [trace-summary.json] [trace.out]
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ from pathlib import Path
 from harness.console import console, progress
 from harness.errors import EnvironmentProblem, UsageError
 from harness.parse import parse_bench
-from harness.runs import execute, machine, perf
+from harness.runs import execute, machine, perf, trace
 from harness.runs.compile import Binary, compile_workloads
 from harness.runs.plan import RunItem, run_order
 from harness.runs.variants import Variant
 from harness.runs.workloads import Workload
-from harness.toolchains import Toolchain, build, go_env
+from harness.toolchains import Toolchain, build, cache, go_env
 
 MANIFEST = "manifest.json"
 # Exit codes of `stwbench run` beyond the usual 0/2 (see README).
@@ -47,6 +48,8 @@ class RunOptions:
     target_s: float = 1.0  # calibrated benchmark time per process
     probe_duration_s: float = 2.0
     probe_interval: str = "20us"
+    trace: bool = False  # the probe runs with the execution tracer (harness/runs/trace.py)
+    trace_after_stw_us: float = 100.0  # X of the after-sweep-term / after-mark-term phases
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -370,6 +373,9 @@ def _run_item(
             "-out",
             str(item_dir.with_name(item_dir.name + ".partial") / "probe.json"),
         ]
+        if run.options.trace:
+            partial = item_dir.with_name(item_dir.name + ".partial")
+            command += ["-trace", str(partial / trace.TRACE_FILE)]
     else:
         benchtime = run.manifest["benchtime"].get(workload.name, 1)
         command = [binary.path, *_bench_args(workload, benchtime, item.gomaxprocs)]
@@ -383,5 +389,18 @@ def _run_item(
         timeout_s=run.options.timeout_s,
         perf_events=perf_events,
         keep_raw=run.options.keep_raw,
+        trace=(
+            _trace_spec(run, toolchain) if run.options.trace and workload.kind == "probe" else None
+        ),
     )
     return execute.run(spec, item_dir)
+
+
+def _trace_spec(run: Run, toolchain: Toolchain) -> trace.TraceSpec:
+    return trace.TraceSpec(
+        go=str(toolchain.goroot / "bin" / "go"),
+        go_version=str(toolchain.provenance.get("go_version", "")),
+        env=go_env(toolchain.goroot, GOCACHE=str(cache.subdir("gocache"))),
+        after_stw_ns=round(run.options.trace_after_stw_us * 1000),
+        timeout_s=run.options.timeout_s,
+    )

@@ -1,0 +1,254 @@
+"""`stwbench nightly`: run the tracked series, append the night to the history, detect
+changes across nights, write the night's report and the trend report."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import time
+from pathlib import Path
+
+from harness.console import console
+from harness.errors import UsageError
+
+HISTORY_ENV = "STWBENCH_HISTORY_DB"
+
+DESCRIPTION = f"""\
+One night of a nightly job: build (or reuse) every series' toolchain from --config (a
+nightly.toml of [[series]] tables), run all series as the variants of one interleaved
+run, write that night's A/B-style report under <out>/nightly/<night>/<run-id>/, append
+every process's values to the history database in one transaction, detect changes
+against the previous nights, and write the trend report <out>/nightly/index.html
+(+ summary.md). Benchmarks keep the iteration count N of the previous night (same work
+per process every night) unless --recalibrate.
+
+--db: any SQLAlchemy URL (sqlite:///path, postgresql://user:pw@host/db); default
+${HISTORY_ENV}, else sqlite:///<out>/history.sqlite. A night already recorded for a
+series is refused unless --replace.
+
+exit codes: 0 ok; 1 tonight raised a regression alert and --fail-on-regression was
+given; 2 usage or environment error (bad config, night already recorded, database
+unreachable, a toolchain that does not build); 3 recorded, but some processes failed."""
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "nightly",
+        help="nightly run: history database, change detection, trend report",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--config", type=Path, metavar="TOML", help="nightly.toml: the series")
+    parser.add_argument("--db", metavar="URL", help="history database (SQLAlchemy URL)")
+    parser.add_argument(
+        "--night", metavar="YYYY-MM-DD", help="the night to stamp the run with (default: today)"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="≤ 5 reps, short processes, `quick` workloads for series that chose none",
+    )
+    parser.add_argument("--executor", choices=("auto", "docker", "local"), default="auto")
+    parser.add_argument("--out", type=Path, default=Path("results"), help="results directory")
+    parser.add_argument(
+        "--fail-on-regression",
+        action="store_true",
+        help="exit 1 when tonight raises a regression alert",
+    )
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="record a night again that the history already has (its alerts are recomputed)",
+    )
+    parser.add_argument("--seed", type=int, help="run-order seed (default: random, recorded)")
+    parser.add_argument(
+        "--recalibrate",
+        action="store_true",
+        help="find benchmark N afresh instead of reusing the previous night's",
+    )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="only re-render the trend report from the database (no run)",
+    )
+    parser.set_defaults(handler=cmd_nightly)
+
+
+def parse_night(text: str | None) -> dt.date:
+    if text is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise UsageError(f"--night wants YYYY-MM-DD, got {text!r}") from exc
+
+
+def cmd_nightly(args: argparse.Namespace) -> int:
+    # pandas, SQLAlchemy and matplotlib only when the command runs.
+    from harness.history.store import History, default_url
+    from harness.history.trend import write_trend
+
+    started = time.monotonic()
+    night = parse_night(args.night)
+    nightly_dir = args.out / "nightly"
+    if not args.report_only and args.config is None:
+        raise UsageError("give --config nightly.toml (or --report-only)")
+    config = None
+    if not args.report_only:
+        from harness.history.config import load_config
+
+        config = load_config(args.config)
+        if args.quick:
+            config.quick()
+    history = History(args.db or os.environ.get(HISTORY_ENV) or default_url(args.out))
+    applied = history.migrate()
+    console.print(
+        f"history [bold]{history.display_url}[/]: schema version {history.version()}"
+        + (f" (applied migrations {applied})" if applied else "")
+    )
+    if args.report_only:
+        paths = write_trend(history, nightly_dir)
+        console.print(f"trend report: [bold]{paths['index.html']}[/]")
+        print(paths["index.html"])
+        return 0
+    assert config is not None
+    result, run_code = _run_night(args, config, history, night)
+    paths = write_trend(history, nightly_dir, tonight=result)
+    _print_tonight(result)
+    console.print(
+        f"trend report: [bold]{paths['index.html']}[/] ({time.monotonic() - started:.0f} s)"
+    )
+    print(paths["index.html"])
+    if args.fail_on_regression and not result.new_regressions.empty:
+        return 1
+    return run_code
+
+
+def _run_night(args, config, history, night: dt.date):
+    from harness.analyze import analyze
+    from harness.history.record import already_recorded, record_night
+    from harness.runs.runner import RunOptions, create_run, execute_run
+
+    names = [s.name for s in config.series]
+    if not args.replace:
+        existing = history.existing(night, names)
+        if not existing.empty:
+            raise already_recorded(night, existing)
+    workloads = config.workloads()
+    options = RunOptions(
+        reps=config.reps,
+        gomaxprocs=config.gomaxprocs,
+        seed=args.seed,
+        executor=args.executor,
+        target_s=config.target_seconds,
+        probe_duration_s=config.probe_duration,
+        timeout_s=config.timeout,
+    )
+    run = create_run(
+        args.out / "nightly" / night.isoformat(),
+        [s.variant() for s in config.series],
+        workloads,
+        options,
+    )
+    run.manifest["nightly"] = {
+        "night": night.isoformat(),
+        "config": str(config.path),
+        "db": history.display_url,
+        "series": {
+            s.name: {"workloads": [w.name for w in s.selected()], "control": s.control}
+            for s in config.series
+        },
+    }
+    if not args.recalibrate:
+        # The same N as the previous night: per-process totals (GC cycles, max pause)
+        # stay comparable across nights. Only when the target time is the same.
+        pinned = history.latest_benchtime(before=night, target_seconds=config.target_seconds)
+        calibrated = {w.name for w in workloads if w.calibrated}
+        run.manifest["benchtime"] = {k: v for k, v in pinned.items() if k in calibrated}
+        if run.manifest["benchtime"]:
+            console.print(f"benchtime N from the previous night: {run.manifest['benchtime']}")
+    run.save()
+    console.print(
+        f"night [bold]{night}[/]: run {run.run_dir}: {len(config.series)} series, "
+        f"{len(run.order)} processes, seed {run.options.seed}"
+    )
+    run_code = execute_run(run)
+    analysis = analyze(run.run_dir)
+    if len(config.series) > 1:
+        console.print(analysis.headline)
+    entries = [_entry(series, run, analysis, config) for series in config.series]
+    with console.status("writing the night into the history (one transaction)") as status:
+        result = record_night(
+            history,
+            night,
+            entries,
+            replace=args.replace,
+            params=config.detection,
+            progress=lambda s, done, total: status.update(
+                f"writing {s}: {done}/{total} samples"
+            ),
+        )
+    if result.replaced:
+        console.print(f"[yellow]replaced[/] night {night} of {', '.join(result.replaced)}")
+    result.findings.to_csv(run.run_dir / "findings.csv", index=False)
+    return result, run_code
+
+
+def _entry(series, run, analysis, config):
+    from harness.history.record import SeriesNight
+    from harness.runs.plan import RunItem
+
+    toolchain = run.manifest["toolchains"][series.name]
+    selected = [w.name for w in series.selected()]
+    samples = analysis.tables.frames["samples"]
+    mine = samples[(samples["variant"] == series.name) & samples["workload"].isin(selected)]
+    statuses = [
+        run.manifest["processes"].get(item.slug, {}).get("status")
+        for item in (RunItem(**raw) for raw in run.manifest["order"])
+        if item.variant == series.name and item.workload in selected
+    ]
+    machine = run.manifest.get("machine") or {}
+    return SeriesNight(
+        series=series.name,
+        samples=mine,
+        run_id=run.manifest["run_id"],
+        run_dir=str(run.run_dir),
+        variant=series.name,
+        toolchain_key=toolchain["key"],
+        go_version=str(toolchain["go_version"]),
+        mode=str(toolchain["mode"]),
+        executor=toolchain.get("executor"),
+        patches=toolchain.get("patches") or [],
+        env=dict(series.env),
+        workloads=selected,
+        reps=run.options.reps,
+        gomaxprocs=list(run.options.gomaxprocs),
+        benchtime={
+            "target_seconds": config.target_seconds,
+            "n": dict(run.manifest.get("benchtime") or {}),
+        },
+        machine={
+            k: machine.get(k) for k in ("hostname", "cpu_model", "cores", "kernel", "governor")
+        },
+        control=series.control,
+        processes_ok=sum(1 for s in statuses if s == "ok"),
+        processes_failed=sum(1 for s in statuses if s != "ok"),
+    )
+
+
+def _print_tonight(result) -> None:
+    from rich.markup import escape
+
+    from harness.history.alerts import describe
+
+    counts = result.findings["status"].value_counts().to_dict() if len(result.findings) else {}
+    console.print(
+        f"night {result.night}: "
+        + (", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no findings")
+    )
+    for _, alert in result.new_alerts.iterrows():
+        color = "red" if alert["kind"] == "regression" else "green"
+        console.print(f"[{color}]new alert[/] {escape(describe(alert))}", soft_wrap=True)
+    for _, alert in result.resolved.iterrows():
+        console.print(f"[green]resolved[/] {escape(describe(alert))}", soft_wrap=True)

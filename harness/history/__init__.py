@@ -1,0 +1,12 @@
+"""harness/history: the nightly stage — SQL history, change detection, trend report.
+
+    history = History("sqlite:///results/history.sqlite")   # store.py: any SQLAlchemy URL
+    history.migrate()                                       # schema.py: explicit versions
+    result = record_night(history, night, entries)          # record.py: one transaction
+    write_trend(history, Path("results/nightly"))           # trend.py: index.html, summary.md
+
+Modules, one job each: `config` (nightly.toml), `schema` (tables + migrations), `store`
+(engine, writer lock, reads), `detect` (change detection, pure functions on DataFrames),
+`alerts` (findings → new / resolved alerts, toolchain change), `record` (a night into
+the history in one transaction), `plots` and `trend` (the trend report).
+"""

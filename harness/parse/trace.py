@@ -1,0 +1,524 @@
+"""`go tool trace -d=parsed` output, streamed into a compact per-process summary.
+
+The execution tracer of Go ≥ 1.22 (`go tool trace -d=parsed`, `-d=1` on 1.22/1.23) prints
+every event as text, about 5 M lines for one second of a busy probe, mostly stack frames:
+
+    M=25062 P=0 G=1 StateTransition Time=2798647221056 GoID=333 NotExist->Runnable Reason=""
+    TransitionStack=
+    \tmain.started @ 0x531e60
+    \t\t/work/main/go_workloads/cmd/probe/main.go:213
+    <blank>
+    Stack=
+    \tmain.run @ 0x532498
+    …
+    M=25062 P=0 G=-1 StateTransition Time=2798647225856 GoID=333 Runnable->Running Reason=""
+    M=25065 P=1 G=20 RangeBegin Time=… Name="stop-the-world (GC sweep termination)" Scope=…
+    M=25065 P=1 G=20 RangeEnd Time=… Name="stop-the-world (GC sweep termination)" Scope=… …
+    M=25062 P=0 G=19 Label Time=… Label="GC (fractional)" Resource=Goroutine(19)
+    M=25065 P=0 G=1 Log Time=… Task=0 Category="stwbench" Message="window-start"
+
+Go 1.22 and 1.23 print a state transition as `… StateTransition Time=T
+Resource=Goroutine(N) Reason="" GoID=N NotExist->Runnable` (resource and reason first);
+the format is detected from the first state transition.
+
+**How it reads.** The text comes in chunks (bytes); each chunk is cut before its last
+`\\nM=` so an event and its stack lines are never split. One compiled regular expression,
+anchored on the literal `\\nM=`, finds only the events used below (goroutine creation,
+first run and exit; a P starting to run; stop-the-world and GC mark-phase ranges; GC
+worker labels; the probe's `stwbench` log events) and, for a creation, the first frame
+of its `TransitionStack` (the new goroutine's start function). Everything else (metrics,
+sweep ranges, other transitions, stack lines) is skipped inside the regex engine, never
+by Python code. Lines that *look* relevant (they contain a keyword such as
+`NotExist->Runnable` or `Name="stop-the-world`) but do not match are counted as skipped
+(keyword counts are `bytes.count`, so the check is cheap), with examples; a line cut off
+by the end of the stream is skipped, never half-read. State is bounded by the goroutines
+alive at a time (not-yet-started probe goroutines, start functions of live others);
+the output grows with the probe goroutines and STW windows, one record each.
+
+**Probe goroutines** are those whose start function (the first `TransitionStack` frame
+of their creation) is `main.started`, the probe's goroutine body. A creation printed
+without a stack (stacks off) counts when its creator is the spawner goroutine, the
+goroutine that logged `window-start`. `identified_by` says which rule matched.
+
+**Creation → start latency**: the creation event's time (`NotExist->Runnable`) to the
+goroutine's first `Runnable->Running`. Goroutine ids are never reused, so one pending
+map keyed by id suffices.
+
+**Stop-the-world windows** (`stop-the-world (…)` ranges): `kind` is `sweep-term`, `mark-term`
+(the two GC ones) or `other` (e.g. `start trace`). The runtime records the range end only
+after it has woken the other Ps (`startTheWorldWithSema`), and on a busy machine that
+can be a hundred microseconds later, so `restart_ns` is the first P other than the
+stopper's going `Idle->Running` after the begin (the stopped Ps go `Running->Idle` when
+they stop and are handed back by the restart) if that came before the recorded end,
+else the end. For every P, `after` records the first goroutine it ran once the world
+restarted: the stopper's P continues with the goroutine that stopped the world
+(`continued`); other Ps with their first `Runnable->Running` after the restart. `ran` is
+`gc-worker` (the start was immediately labelled `GC (dedicated)`, `GC (fractional)` or
+`GC (idle)`: `label`), `probe`, `spawner`, `runtime` (a goroutine whose start function
+is in package runtime), `user` (any other start function) or `unknown` (created before
+the trace began); `delay_ns` is that start minus `restart_ns`.
+
+**GC phase** of a probe goroutine, by its creation time t (see `classify`): with S the
+last GC stop-the-world that began at or before t, and X = `after_stw_ns`:
+- `after-sweep-term`: S is a sweep termination and t < S.restart + X (this includes the
+  rare creation between the restart and the recorded range end);
+- `mark`: S is a sweep termination and t ≥ S.restart + X (the concurrent mark phase runs
+  from the sweep-termination restart to the mark-termination STW);
+- `after-mark-term`: S is a mark termination and t < S.restart + X;
+- `outside-gc`: otherwise (S is a mark termination and t ≥ S.restart + X, or no GC STW
+  began before t, unless the first one is a mark termination: then the trace began
+  inside a mark phase and t is `mark`).
+`since_stw_ns` = t − S.restart (None without S).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import BinaryIO
+
+from harness.parse.skips import SkipLog
+
+SCHEMA = 1
+PROBE_FUNCTION = "main.started"
+DEFAULT_AFTER_STW_NS = 100_000
+PHASES = ("outside-gc", "after-sweep-term", "mark", "after-mark-term")
+STW_KINDS = {
+    "stop-the-world (GC sweep termination)": "sweep-term",
+    "stop-the-world (GC mark termination)": "mark-term",
+}
+MARK_PHASE = "GC concurrent mark phase"
+LOG_CATEGORY = "stwbench"
+CHUNK_BYTES = 1 << 22
+
+_HEAD = rb"\nM=-?\d+ P=(-?\d+) G=(-?\d+) "
+_TRANSITIONS = rb"(NotExist->Runnable|Runnable->Running|Idle->Running|Running->NotExist)"
+_STACK = rb"(?:\nTransitionStack=\n\t([^\s@]+) @)?"
+_OTHERS = (
+    rb"|(Range(?:Begin|End|Active)) Time=(\d+) Name=\"(stop-the-world \([^\"\n]*\)|"
+    + MARK_PHASE.encode()
+    + rb")\""
+    + rb"|Label Time=(\d+) Label=\"(GC \([^)\"\n]*\))\" Resource=Goroutine\((\d+)\)"
+    + rb"|Log Time=(\d+) Task=\d+ Category=\""
+    + LOG_CATEGORY.encode()
+    + rb"\" Message=\"([^\"\n]*)\""
+)
+# Go 1.24+: `StateTransition Time=T GoID=N A->B Reason="…"` then an optional stack.
+_GOID_FIRST = re.compile(
+    _HEAD
+    + rb"(?:StateTransition Time=(\d+) (?:GoID=(\d+)|ProcID=(\d+)) "
+    + _TRANSITIONS
+    + rb" Reason=\"[^\"\n]*\""
+    + _STACK
+    + _OTHERS
+    + rb")"
+)
+# Go 1.22/1.23: `StateTransition Time=T Resource=Goroutine(N) Reason="…" GoID=N A->B`.
+_RESOURCE_FIRST = re.compile(
+    _HEAD
+    + rb"(?:StateTransition Time=(\d+) Resource=\w+\(-?\d+\) Reason=\"[^\"\n]*\" "
+    + rb"(?:GoID=(\d+)|ProcID=(\d+)) "
+    + _TRANSITIONS
+    + rb"(?=\n)"
+    + _STACK
+    + _OTHERS
+    + rb")"
+)
+_FORMAT_PROBE = re.compile(rb" StateTransition Time=\d+ (Resource=|GoID=|ProcID=)")
+# Every line with one of these is an event the regex must match (creations, STW ranges,
+# the probe's log events); the difference between their count (`bytes.count`, fast) and
+# the matches of those events is the number of unreadable relevant lines. Starts and
+# labels are not counted (they are ten times more frequent): a lost start shows up as a
+# probe goroutine that never started.
+_KEYWORDS = (
+    b"NotExist->Runnable",
+    b'Name="stop-the-world',
+    b'Category="' + LOG_CATEGORY.encode() + b'"',
+)
+
+
+@dataclass
+class StwWindow:
+    kind: str  # sweep-term | mark-term | other
+    name: str  # the range name as printed
+    begin_ns: int
+    end_ns: int | None = None  # the recorded range end; None if the trace ended inside
+    restart_ns: int | None = None  # see the module doc
+    p: int = -1  # the stopper's P
+    goid: int = -1  # the goroutine that stopped the world
+    after: list[dict] = field(default_factory=list)  # per P, the first goroutine run
+
+
+@dataclass
+class TraceSummary:
+    """A process's trace, reduced. Times are ns since `t0_ns` (the first event used)."""
+
+    schema: int = SCHEMA
+    format: str = ""  # goid-first (Go ≥ 1.24) | resource-first (1.22, 1.23) | "" (none seen)
+    lines: int = 0
+    events: int = 0  # events the regex matched
+    skipped: int = 0
+    skipped_examples: list[str] = field(default_factory=list)
+    t0_ns: int = 0  # absolute trace time of the first matched event
+    end_ns: int = 0  # the last matched event
+    window_start_ns: int | None = None
+    window_end_ns: int | None = None
+    spawner_goid: int | None = None
+    probe_function: str = PROBE_FUNCTION
+    identified_by: dict[str, int] = field(default_factory=dict)
+    after_stw_ns: int = DEFAULT_AFTER_STW_NS
+    created_ns: list[int] = field(default_factory=list)  # probe goroutines, creation order
+    latency_ns: list[int | None] = field(default_factory=list)  # None: never started
+    since_stw_ns: list[int | None] = field(default_factory=list)
+    stw_kind: list[str | None] = field(default_factory=list)  # kind of that last GC STW
+    phase: list[str] = field(default_factory=list)
+    stw: list[StwWindow] = field(default_factory=list)
+    mark_phases: list[list[int | None]] = field(default_factory=list)  # [begin, end]
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> TraceSummary:
+        data = dict(data)
+        data["stw"] = [StwWindow(**w) for w in data.get("stw", [])]
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def phase_counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(PHASES, 0)
+        for phase, latency in zip(self.phase, self.latency_ns, strict=True):
+            if latency is not None:
+                counts[phase] += 1
+        return counts
+
+
+class TraceDumpParser:
+    """Feed `go tool trace -d=parsed` stdout in chunks of bytes; `finish()` summarizes."""
+
+    def __init__(
+        self,
+        *,
+        after_stw_ns: int = DEFAULT_AFTER_STW_NS,
+        probe_function: str = PROBE_FUNCTION,
+    ) -> None:
+        self.summary = TraceSummary(after_stw_ns=after_stw_ns, probe_function=probe_function)
+        self._probe_function = probe_function.encode()
+        self._pattern: re.Pattern[bytes] | None = None
+        self._rest = b"\n"  # the regex anchors on "\nM=": the first line needs one too
+        self._skips = SkipLog()
+        self._t0: int | None = None
+        self._pending: dict[int, int] = {}  # probe goid -> index into created_ns
+        self._functions: dict[int, str] = {}  # other live goroutines' start functions
+        self._workers: set[int] = set()  # goroutines ever labelled "GC (…)"
+        self._stw: StwWindow | None = None  # the latest STW (its `after` still filling)
+        self._stw_ps: set[int] = set()  # Ps with a record in that STW's `after`
+        self._awaiting_label: dict[int, dict] = {}  # goid -> its `after` record
+        self._last_on_p: dict[int, int] = {}  # P -> goid whose `after` record awaits a label
+        self._mark_open: list[int | None] | None = None
+        self._checked = 0  # matched events of the _KEYWORDS kinds in the current scan
+
+    # --- input ---------------------------------------------------------------------
+
+    def feed(self, chunk: bytes) -> None:
+        self.summary.lines += chunk.count(b"\n")
+        data = self._rest + chunk
+        cut = data.rfind(b"\nM=")
+        if cut <= 0:
+            self._rest = data
+            return
+        self._scan(data, cut)
+        self._rest = data[cut:]
+
+    def finish(self) -> TraceSummary:
+        data = self._rest
+        if not data.endswith(b"\n"):
+            # Cut off mid-line: drop the partial line (a relevant one counts as skipped).
+            cut = data.rfind(b"\n")
+            partial = data[cut + 1 :]
+            if partial:
+                self.summary.lines += 1
+            if partial.startswith(b"M=") and any(k in partial for k in _KEYWORDS):
+                self._skips.add(partial.decode("utf-8", "replace"))
+            data = data[: cut + 1]
+        self._scan(data + b"M=", len(data))  # a sentinel so the last line is complete
+        self._rest = b""
+        return self._summarize()
+
+    # --- scanning ------------------------------------------------------------------
+
+    def _scan(self, data: bytes, end: int) -> None:
+        """Handle the events in data[:end] (which starts with "\\n", ends before "\\nM=")."""
+        if self._pattern is None:
+            found = _FORMAT_PROBE.search(data, 0, end)
+            if found is None:
+                pattern = _GOID_FIRST  # ranges, labels, logs look the same in both
+            else:
+                resource = found.group(1) == b"Resource="
+                self.summary.format = "resource-first" if resource else "goid-first"
+                pattern = self._pattern = _RESOURCE_FIRST if resource else _GOID_FIRST
+        else:
+            pattern = self._pattern
+        # The lookahead of the resource-first format needs the "\n" at `end`.
+        matched = 0
+        handle = self._handle
+        for match in pattern.finditer(data, 0, min(len(data), end + 1)):
+            if match.start() >= end:
+                break
+            handle(match.groups())
+            matched += 1
+        self.summary.events += matched
+        expected = sum(data.count(k, 0, end) for k in _KEYWORDS)
+        checked, self._checked = self._checked, 0
+        if expected > checked:
+            self._find_skipped(data, end, pattern, expected - checked)
+
+    def _find_skipped(self, data: bytes, end: int, pattern, missing: int) -> None:
+        """The slow path, only when some relevant line did not parse: count, find examples."""
+        if len(self._skips.examples) >= 5:
+            self._skips.count += missing
+            return
+        found = 0
+        for line in data[:end].split(b"\n"):
+            if found >= missing:
+                break
+            if not any(k in line for k in _KEYWORDS):
+                continue
+            if pattern.match(b"\n" + line + b"\n") is None:
+                self._skips.add(line.decode("utf-8", "replace"))
+                found += 1
+        self._skips.count += missing - found
+
+    def _time(self, raw: bytes) -> int:
+        t = int(raw)
+        if self._t0 is None:
+            self._t0 = t
+        return t - self._t0
+
+    def _handle(self, g: tuple) -> None:
+        (p, gid, t_tr, goid, procid, transition, func, r_kind, t_r, name, t_l, label, l_goid) = g[
+            :13
+        ]
+        if t_tr is not None:
+            self._transition(int(p), int(gid), self._time(t_tr), goid, procid, transition, func)
+        elif r_kind is not None:
+            self._range(int(p), int(gid), r_kind, self._time(t_r), name.decode())
+        elif t_l is not None:
+            self._label(self._time(t_l), int(l_goid), label.decode())
+        else:
+            self._log(int(gid), self._time(g[13]), g[14].decode())
+
+    def _transition(self, p, gid, t, goid, procid, transition, func) -> None:
+        s = self.summary
+        s.end_ns = max(s.end_ns, t)
+        if procid is not None:
+            if transition == b"Idle->Running":
+                self._restart_sign(t, int(procid))
+            return
+        goid = int(goid)
+        if transition == b"Runnable->Running":
+            index = self._pending.pop(goid, None)
+            kind = "probe" if index is not None else None
+            if index is not None:
+                s.latency_ns[index] = t - s.created_ns[index]
+            self._first_after_stw(p, goid, t, kind)
+        elif transition == b"NotExist->Runnable":
+            self._checked += 1
+            if func is not None:
+                is_probe = func == self._probe_function
+                rule = "start-function"
+            else:
+                is_probe = s.spawner_goid is not None and gid == s.spawner_goid
+                rule = "creator"
+            if is_probe:
+                s.identified_by[rule] = s.identified_by.get(rule, 0) + 1
+                self._pending[goid] = len(s.created_ns)
+                s.created_ns.append(t)
+                s.latency_ns.append(None)
+            elif func is not None:
+                self._functions[goid] = func.decode("utf-8", "replace")
+        else:  # Running->NotExist
+            self._functions.pop(goid, None)
+
+    def _restart_sign(self, t: int, p: int) -> None:
+        """A P other than the stopper's started again: the world has restarted."""
+        stw = self._stw
+        if stw is not None and stw.end_ns is None and stw.restart_ns is None and p != stw.p:
+            stw.restart_ns = t
+
+    def _first_after_stw(self, p: int, goid: int, t: int, kind: str | None) -> None:
+        previous = self._last_on_p.pop(p, None)
+        if previous is not None:
+            self._awaiting_label.pop(previous, None)
+        stw = self._stw
+        if stw is None or stw.restart_ns is None or p in self._stw_ps or p < 0:
+            return  # no STW yet, the world not restarted yet, or P already recorded
+        self._stw_ps.add(p)
+        record = {
+            "p": p,
+            "goid": goid,
+            "ran": kind or self._kind(goid),
+            "label": None,
+            "continued": False,
+            "t_ns": t,
+        }
+        stw.after.append(record)
+        self._awaiting_label[goid] = record
+        self._last_on_p[p] = goid
+
+    def _kind(self, goid: int) -> str:
+        if goid in self._workers:
+            return "gc-worker"
+        if goid == self.summary.spawner_goid:
+            return "spawner"
+        func = self._functions.get(goid)
+        if func is None:
+            return "unknown"
+        return "runtime" if func.startswith(("runtime.", "runtime/")) else "user"
+
+    def _range(self, p: int, gid: int, kind: bytes, t: int, name: str) -> None:
+        s = self.summary
+        s.end_ns = max(s.end_ns, t)
+        if name == MARK_PHASE:
+            if kind == b"RangeEnd":
+                if self._mark_open is None:
+                    s.mark_phases.append([None, t])  # began before the trace
+                else:
+                    self._mark_open[1] = t
+                    self._mark_open = None
+            else:  # RangeBegin, or RangeActive: in progress when the trace began
+                self._mark_open = [t if kind == b"RangeBegin" else None, None]
+                s.mark_phases.append(self._mark_open)
+            return
+        self._checked += 1  # a stop-the-world range
+        if kind == b"RangeBegin":
+            stw = StwWindow(kind=STW_KINDS.get(name, "other"), name=name, begin_ns=t, p=p, goid=gid)
+            s.stw.append(stw)
+            self._stw, self._stw_ps = stw, set()
+            self._awaiting_label.clear()
+            self._last_on_p.clear()
+            if p >= 0:
+                # The stopper's P goes on with the goroutine that stopped the world.
+                self._stw_ps.add(p)
+                stw.after.append(
+                    {
+                        "p": p,
+                        "goid": gid,
+                        "ran": self._kind(gid),
+                        "label": None,
+                        "continued": True,
+                        "t_ns": t,
+                    }
+                )
+        elif (
+            kind == b"RangeEnd"
+            and self._stw is not None
+            and self._stw.end_ns is None
+            and self._stw.name == name
+        ):
+            stw = self._stw
+            stw.end_ns = t
+            if stw.restart_ns is None or stw.restart_ns > t:
+                stw.restart_ns = t
+
+    def _label(self, t: int, goid: int, label: str) -> None:
+        self.summary.end_ns = max(self.summary.end_ns, t)
+        self._workers.add(goid)
+        record = self._awaiting_label.pop(goid, None)
+        if record is not None:
+            record["ran"] = "gc-worker"
+            record["label"] = label.removeprefix("GC (").removesuffix(")")
+
+    def _log(self, gid: int, t: int, message: str) -> None:
+        self._checked += 1
+        s = self.summary
+        s.end_ns = max(s.end_ns, t)
+        if message == "window-start":
+            s.window_start_ns, s.spawner_goid = t, gid
+        elif message == "window-end":
+            s.window_end_ns = t
+
+    # --- output --------------------------------------------------------------------
+
+    def _summarize(self) -> TraceSummary:
+        s = self.summary
+        s.t0_ns = self._t0 or 0
+        s.skipped = self._skips.count
+        s.skipped_examples = list(self._skips.examples)
+        for stw in s.stw:
+            restart = stw.restart_ns if stw.restart_ns is not None else stw.end_ns
+            for record in stw.after:
+                if record["ran"] == "unknown":  # learnt later: the spawner, a GC worker
+                    record["ran"] = self._kind(record["goid"])
+                t = record.pop("t_ns")
+                record["delay_ns"] = (
+                    0 if record["continued"] or restart is None else max(0, t - restart)
+                )
+        phases = classify(s.created_ns, s.stw, s.after_stw_ns)
+        s.phase = [ph for ph, _, _ in phases]
+        s.since_stw_ns = [since for _, since, _ in phases]
+        s.stw_kind = [kind for _, _, kind in phases]
+        return s
+
+
+def classify(
+    created_ns: Iterable[int], stw: Iterable[StwWindow], after_stw_ns: int
+) -> list[tuple[str, int | None, str | None]]:
+    """(phase, since_stw_ns, stw kind) for each creation time; see the module doc."""
+    gc = sorted((w for w in stw if w.kind in ("sweep-term", "mark-term")), key=lambda w: w.begin_ns)
+    begins = [w.begin_ns for w in gc]
+    first_is_mark_term = bool(gc) and gc[0].kind == "mark-term"
+    result: list[tuple[str, int | None, str | None]] = []
+    for t in created_ns:
+        i = bisect.bisect_right(begins, t) - 1
+        if i < 0:
+            result.append(("mark" if first_is_mark_term else "outside-gc", None, None))
+            continue
+        w = gc[i]
+        restart = w.restart_ns if w.restart_ns is not None else w.end_ns
+        if restart is None:  # the trace ended inside this STW; nothing runs in there
+            result.append(("mark" if w.kind == "sweep-term" else "outside-gc", None, w.kind))
+            continue
+        since = t - restart
+        if since < after_stw_ns:
+            phase = "after-sweep-term" if w.kind == "sweep-term" else "after-mark-term"
+        else:
+            phase = "mark" if w.kind == "sweep-term" else "outside-gc"
+        result.append((phase, since, w.kind))
+    return result
+
+
+def parse_trace_stream(
+    stream: BinaryIO,
+    *,
+    after_stw_ns: int = DEFAULT_AFTER_STW_NS,
+    probe_function: str = PROBE_FUNCTION,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> TraceSummary:
+    """Read a binary stream (a pipe from `go tool trace`) to its end."""
+    parser = TraceDumpParser(after_stw_ns=after_stw_ns, probe_function=probe_function)
+    while chunk := stream.read(chunk_bytes):
+        parser.feed(chunk)
+    return parser.finish()
+
+
+def parse_trace_dump(
+    text: str | bytes,
+    *,
+    after_stw_ns: int = DEFAULT_AFTER_STW_NS,
+    probe_function: str = PROBE_FUNCTION,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> TraceSummary:
+    """The whole dump at once (tests, fixtures); same result as streaming it."""
+    if isinstance(text, str):
+        data = text.encode("utf-8", "surrogateescape")
+    elif isinstance(text, bytes):
+        data = text
+    else:
+        raise TypeError(f"parse_trace_dump takes str or bytes, not {type(text).__name__}")
+    parser = TraceDumpParser(after_stw_ns=after_stw_ns, probe_function=probe_function)
+    for start in range(0, len(data), chunk_bytes):
+        parser.feed(data[start : start + chunk_bytes])
+    return parser.finish()
