@@ -1,4 +1,5 @@
-"""Entry points: `nox -s bench` (the A/B report), `nox -s tests` (what CI runs), `nox -s lint`."""
+"""Entry points: `nox -s bench` (the A/B report), `nox -s tests` (what CI runs), `nox -s lint`,
+`nox -s nightly` (one night of the nightly regression job)."""
 
 from __future__ import annotations
 
@@ -46,3 +47,15 @@ def bench(session: nox.Session) -> None:
         "0.5",
         *session.posargs,
     )
+
+
+@nox.session
+def nightly(session: nox.Session) -> None:
+    """One night of the nightly job: the series of nightly.toml → results/nightly/.
+
+    The history is results/history.sqlite unless STWBENCH_HISTORY_DB or `-- --db URL`
+    says otherwise; keep it between nights (README "Nightly regression reports").
+    Extra arguments go to `stwbench nightly`, e.g. `nox -s nightly -- --fail-on-regression`.
+    """
+    session.install(".")
+    session.run("stwbench", "nightly", "--config", "nightly.toml", *session.posargs)

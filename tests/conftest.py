@@ -9,8 +9,11 @@ unpacked sources, Go build cache) from the shared one.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -60,6 +63,55 @@ def docker_available() -> None:
 def docker_make_toolchain(docker_available, go_source):
     """go1.27.3 + runqget-priority, built by make.bash inside Docker (≈5 min cold)."""
     return build(ToolchainSpec(go=GO, patches=(RUNQGET,), mode="make", executor="docker"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    """STWBENCH_TEST_POSTGRES_URL: a role that may CREATE DATABASE (.ci/run makes one)."""
+    url = os.environ.get("STWBENCH_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("STWBENCH_TESTS_NO_POSTGRES") == "1":
+            pytest.skip("no STWBENCH_TEST_POSTGRES_URL and STWBENCH_TESTS_NO_POSTGRES=1")
+        pytest.fail(
+            "STWBENCH_TEST_POSTGRES_URL is not set; .ci/run starts PostgreSQL and sets it. "
+            "Set STWBENCH_TESTS_NO_POSTGRES=1 to skip the PostgreSQL tests knowingly."
+        )
+    return url
+
+
+@contextlib.contextmanager
+def scratch_postgres_db(server_url: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database on the test server; dropped afterwards."""
+    import sqlalchemy as sa
+
+    from harness.history.store import database_url
+
+    server = database_url(server_url)
+    name = f"stwbench_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test."""
+    with scratch_postgres_db(postgres_server_url) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def history_url(request, tmp_path: Path) -> str:
+    """The history database tests run on both backends: an SQLite file, a PostgreSQL db."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'history.sqlite'}"
+    return request.getfixturevalue("postgres_url")
 
 
 def cache_entries(root: Path) -> dict[str, list[str]]:

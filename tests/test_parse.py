@@ -785,7 +785,9 @@ def test_samples_frame_columns_names_and_direction():
         "unit",
         "value",
         "better",
+        "phase",
     ]
+    assert set(frame["phase"]) == {"all"}  # GC-phase rows come from traces only
     rows = list(frame[["benchmark", "metric", "unit", "value", "better"]].itertuples(index=False))
     assert [tuple(r) for r in rows] == [
         ("Scheduler-4", "ns/op", "ns/op", 957.0, "lower"),

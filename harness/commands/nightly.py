@@ -185,9 +185,7 @@ def _run_night(args, config, history, night: dt.date):
             entries,
             replace=args.replace,
             params=config.detection,
-            progress=lambda s, done, total: status.update(
-                f"writing {s}: {done}/{total} samples"
-            ),
+            progress=lambda s, done, total: status.update(f"writing {s}: {done}/{total} samples"),
         )
     if result.replaced:
         console.print(f"[yellow]replaced[/] night {night} of {', '.join(result.replaced)}")

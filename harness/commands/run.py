@@ -186,6 +186,8 @@ def print_summary(tables: Tables) -> None:
     if samples.empty:
         console.print("[yellow]no samples: every process failed?")
         return
+    if "phase" in samples:  # --trace adds per-GC-phase rows; this table is whole-process
+        samples = samples[samples.phase == "all"]
     headline = samples[
         samples.metric.isin(
             [

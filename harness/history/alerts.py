@@ -123,9 +123,7 @@ def toolchain_change(last_good: Mapping | None, first_bad: Mapping | None) -> tu
     if env_before != env_after:
         detail["env"] = {"before": env_before, "after": env_after}
         changed = sorted(
-            k
-            for k in env_before.keys() | env_after.keys()
-            if env_before.get(k) != env_after.get(k)
+            k for k in env_before.keys() | env_after.keys() if env_before.get(k) != env_after.get(k)
         )
         parts.append("env " + ", ".join(changed))
     key_before, key_after = last_good.get("toolchain_key"), first_bad.get("toolchain_key")

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import statistics
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -122,8 +123,10 @@ def process_values(history: pd.DataFrame) -> pd.DataFrame:
     nights = [as_date(n).isoformat() for n in history["night"]]
     per = per_process_values(history.assign(run_id=nights, variant="series"))
     per["night"] = [dt.date.fromisoformat(p[0]) for p in per["process"]]
-    per = per.dropna(subset=["value"])
-    return per[[*KEY, "night", "unit", "better", "value"]].reset_index(drop=True)
+    per = per.dropna(subset=["value"])[[*KEY, "night", "unit", "better", "value"]]
+    # Plain object columns: detection walks them row by row, which Arrow strings slow down.
+    labels = [*KEY, "unit", "better"]
+    return per.astype(dict.fromkeys(labels, object)).reset_index(drop=True)
 
 
 def night_medians(history: pd.DataFrame) -> pd.DataFrame:
@@ -168,11 +171,16 @@ def noise_threshold(changes, *, iqr_k: float, min_changes: int) -> float:
     return float(q3 + iqr_k * (q3 - q1))
 
 
+def _median(values: np.ndarray) -> float:
+    """np.median for the few values of a night or a segment, without its overhead."""
+    return float(statistics.median(values.tolist()))
+
+
 def find_step(levels: np.ndarray, candidates: list[int]) -> int:
     """The split k (nights k… are "after") minimizing the L1 cost of two constant levels."""
 
     def cost(part: np.ndarray) -> float:
-        return float(np.abs(part - np.median(part)).sum()) if part.size else 0.0
+        return float(np.abs(part - _median(part)).sum()) if part.size else 0.0
 
     costs = [cost(levels[:k]) + cost(levels[k:]) for k in candidates]
     return candidates[int(np.argmin(costs))]
@@ -219,7 +227,7 @@ def detect_processes(
     night = as_date(night)
     steps = {tuple(k): as_date(v) for k, v in (known_steps or {}).items() if v is not None}
     control_medians = {
-        key[:4]: np.array([np.median(v) for _, v in sorted(nights.items())])
+        key[:4]: np.array([_median(v) for _, v in sorted(nights.items())])
         for key, nights in _by_key_and_night(control, night).items()
     }
     rows = []
@@ -260,7 +268,8 @@ def _detect_key(
     all_nights = sorted(by_night)[-params.window :]
     boundary = known_steps.get(tuple(key))
     level_nights = [n for n in all_nights if boundary is None or n >= boundary]
-    tonight = float(np.median(by_night[night]))
+    night_median = {n: _median(v) for n, v in by_night.items()}
+    tonight = night_median[night]
     row = {
         **dict(zip(KEY, key, strict=True)),
         "unit": labels[0],
@@ -293,19 +302,19 @@ def _detect_key(
         return row
 
     # 1. the step: on the log scale (changes are relative); a metric that can be 0, linear.
-    medians = np.array([np.median(by_night[n]) for n in level_nights])
+    medians = np.array([night_median[n] for n in level_nights])
     k = find_step(np.log(medians) if (medians > 0).all() else medians, candidates)
     before = np.concatenate([by_night[n] for n in level_nights[:k]])
     after = np.concatenate([by_night[n] for n in level_nights[k:]])
     ratio = median_ratio(before, after)
-    before_median = float(np.median(before))
+    before_median = _median(before)
     row.update(
         status="no-change",
         first_bad_night=level_nights[k],
         last_good_night=level_nights[k - 1],
         ratio=ratio,
         before_median=before_median,
-        after_median=float(np.median(after)),
+        after_median=_median(after),
         n_before=int(before.size),
         n_after=int(after.size),
         nights_before=k,
@@ -315,7 +324,7 @@ def _detect_key(
     # 2. the noise threshold: this series' history before the step, the control's.
     history = [n for n in all_nights if n < level_nights[k]]
     cut = history.index(boundary) if boundary in history else 0
-    segments = [[np.median(by_night[n]) for n in part] for part in (history[:cut], history[cut:])]
+    segments = [[night_median[n] for n in part] for part in (history[:cut], history[cut:])]
     found = {
         "history": noise_threshold(
             night_changes(*segments), iqr_k=params.iqr_k, min_changes=params.min_changes

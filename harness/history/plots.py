@@ -53,18 +53,30 @@ def _scale(unit: str, medians: pd.Series) -> tuple[float, str]:
 def trend_figure(
     medians: pd.DataFrame,
     *,
-    metric: str,
+    title: str,
+    metrics: Sequence[str],
     alerts: pd.DataFrame,
     toolchain_nights: Sequence[dt.date],
     salt: str,
     ncols: int = 4,
 ) -> str | None:
-    """One panel per benchmark of `medians` (rows of detect.night_medians for one series
-    and metric): median line, q1–q3 band, dotted grey lines where the toolchain changed,
-    red (regression) / green (improvement) lines at alerts' first bad nights."""
+    """One panel per metric × benchmark of `medians` (rows of detect.night_medians for one
+    series): median line, q1–q3 band, dotted grey lines where the toolchain changed, red
+    (regression) / green (improvement) lines and markers at alerts' first bad nights."""
+    medians = medians[medians["metric"].isin(list(metrics))]
     if medians.empty:
         return None
-    panels = list(dict.fromkeys(zip(medians["workload"], medians["benchmark"], strict=True)))
+    order = {m: i for i, m in enumerate(metrics)}
+    panels = sorted(
+        dict.fromkeys(
+            zip(medians["metric"], medians["workload"], medians["benchmark"], strict=True)
+        ),
+        key=lambda p: order[p[0]],
+    )
+    # One x range for every panel: the nights shown, half a day of margin each side.
+    shown = pd.to_datetime(pd.Series(sorted({str(n) for n in medians["night"]})))
+    xlim = (shown.min() - pd.Timedelta(hours=12), shown.max() + pd.Timedelta(hours=12))
+    days = max(1, math.ceil(((shown.max() - shown.min()).days + 1) / 5))
     ncols = max(1, min(ncols, len(panels)))
     nrows = math.ceil(len(panels) / ncols)
     with matplotlib.rc_context(STYLE):
@@ -72,8 +84,12 @@ def trend_figure(
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel().tolist()
         for ax in axes[len(panels) :]:
             ax.set_visible(False)
-        for ax, (workload, benchmark) in zip(axes, panels, strict=False):
-            rows = medians[(medians["workload"] == workload) & (medians["benchmark"] == benchmark)]
+        for ax, (metric, workload, benchmark) in zip(axes, panels, strict=False):
+            rows = medians[
+                (medians["metric"] == metric)
+                & (medians["workload"] == workload)
+                & (medians["benchmark"] == benchmark)
+            ]
             rows = rows.sort_values("night")
             factor, label = _scale(str(rows["unit"].iloc[0]), rows["median"])
             x = pd.to_datetime(pd.Series([str(n) for n in rows["night"]]))
@@ -103,11 +119,12 @@ def trend_figure(
                         markersize=8,
                         linestyle="none",
                     )
-            ax.set_title(benchmark)
+            ax.set_title(f"{benchmark}\n{metric}" if len(metrics) > 1 else benchmark)
             ax.set_ylabel(label)
             ax.set_ylim(bottom=0)
-            locator = mdates.AutoDateLocator(minticks=2, maxticks=6)
+            ax.set_xlim(*xlim)
+            locator = mdates.DayLocator(interval=days)  # whole nights, never hours
             ax.xaxis.set_major_locator(locator)
-            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-        fig.suptitle(metric, fontsize=10, fontweight="bold")
+            ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
+        fig.suptitle(title, fontsize=10, fontweight="bold")
     return to_svg(fig, salt)

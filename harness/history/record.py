@@ -206,7 +206,8 @@ def _sample_rows(night_id: int, frame: pd.DataFrame) -> list[dict]:
     return [
         {
             "night_id": night_id,
-            **{name: (int(col[i]) if name == "rep" else str(col[i])) for name, col in columns.items()},
+            **{name: str(col[i]) for name, col in columns.items()},
+            "rep": int(columns["rep"][i]),
             "value": float(values[i]),
         }
         for i in np.flatnonzero(keep)
@@ -261,7 +262,8 @@ def _judge(
     }
     new = []
     for _, finding in reconciled.new.iterrows():
-        first_bad, last_good = as_date(finding["first_bad_night"]), as_date(finding["last_good_night"])
+        first_bad = as_date(finding["first_bad_night"])
+        last_good = as_date(finding["last_good_night"])
         step = (*(finding[k] for k in KEY), first_bad, finding["status"])
         if step in existing_steps:
             continue

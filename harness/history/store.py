@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib.util
 import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -42,6 +43,20 @@ PG_LOCK_KEY = 0x5717_BE4C_4815_7021
 SQLITE_BUSY_TIMEOUT_S = 600.0
 
 
+def database_url(url: str) -> sa.engine.URL:
+    """Parse a URL; a bare postgresql:// gets the PostgreSQL driver that is installed
+    (SQLAlchemy 2.0 assumes psycopg2, 2.1 psycopg 3; stwbench depends on psycopg2)."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise UsageError(f"--db {url!r}: not a database URL ({exc})") from exc
+    if parsed.drivername == "postgresql":
+        for module, driver in (("psycopg2", "psycopg2"), ("psycopg", "psycopg")):
+            if importlib.util.find_spec(module) is not None:
+                return parsed.set(drivername=f"postgresql+{driver}")
+    return parsed
+
+
 def default_url(out: Path) -> str:
     """sqlite:///<out>/history.sqlite (with the default --out: results/history.sqlite)."""
     return f"sqlite:///{out / 'history.sqlite'}"
@@ -52,10 +67,7 @@ class History:
     for a consistent read; both yield an SQLAlchemy Connection."""
 
     def __init__(self, url: str) -> None:
-        try:
-            self.url = sa.engine.make_url(url)
-        except sa.exc.ArgumentError as exc:
-            raise UsageError(f"--db {url!r}: not a database URL ({exc})") from exc
+        self.url = database_url(url)
         self.dialect = self.url.get_backend_name()
         kwargs: dict = {}
         if self.dialect == "sqlite":

@@ -36,17 +36,22 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-# Headline metrics first in this order; any other key metric after them.
-METRIC_ORDER = (
-    "ns/op",
-    "stw-ns/op",
-    "stw-sweep-term-p99-ms",
-    "stw-mark-term-p99-ms",
-    "stw-pause-max-ms",
-    "start-latency-p50-ns",
-    "start-latency-p99-ns",
-    "start-latency-p999-ns",
-    "start-latency-max-ns",
+# Headline metrics, one figure per family; any other key metric in a last figure.
+FAMILIES = (
+    ("throughput: ns/op and STW time per op", ("ns/op", "stw-ns/op")),
+    (
+        "STW pauses per process (gctrace)",
+        ("stw-sweep-term-p99-ms", "stw-mark-term-p99-ms", "stw-pause-max-ms"),
+    ),
+    (
+        "goroutine start latency (probe)",
+        (
+            "start-latency-p50-ns",
+            "start-latency-p99-ns",
+            "start-latency-p999-ns",
+            "start-latency-max-ns",
+        ),
+    ),
 )
 RESOLVED_SHOWN = 30
 
@@ -126,7 +131,7 @@ def _alert_view(alert: pd.Series) -> dict:
         "first_bad_night": str(alert["first_bad_night"]),
         "last_good_night": str(alert["last_good_night"]),
         "raised_night": str(alert["raised_night"]),
-        "resolved_night": str(alert["resolved_night"]) if alert.get("resolved_night") else "",
+        "resolved_night": _date_text(alert.get("resolved_night")),
         "toolchain_change": str(alert["toolchain_change"]),
         "status": str(alert["status"]),
         "text": describe(alert),
@@ -157,7 +162,9 @@ def _patch_text(raw: str) -> str:
     patches = json.loads(raw or "[]")
     if not patches:
         return "(none)"
-    return ", ".join(f"{p.get('name') or p.get('path')} ({str(p.get('sha256'))[:12]})" for p in patches)
+    return ", ".join(
+        f"{p.get('name') or p.get('path')} ({str(p.get('sha256'))[:12]})" for p in patches
+    )
 
 
 def _series_view(name, nights, frame, alerts, out_dir) -> dict:
@@ -175,19 +182,19 @@ def _series_view(name, nights, frame, alerts, out_dir) -> dict:
         key = frame[frame["metric"].map(is_key_metric)]
         medians = night_medians(key) if not key.empty else key
         present = list(dict.fromkeys(medians["metric"])) if len(medians) else []
-        ordered = [m for m in METRIC_ORDER if m in present] + [
-            m for m in present if m not in METRIC_ORDER
-        ]
-        for i, metric in enumerate(ordered):
+        listed = {m for _, metrics in FAMILIES for m in metrics}
+        families = [*FAMILIES, ("other headline metrics", [m for m in present if m not in listed])]
+        for i, (title, metrics) in enumerate(families):
             svg = trend_figure(
-                medians[medians["metric"] == metric],
-                metric=metric,
+                medians,
+                title=title,
+                metrics=metrics,
                 alerts=mine if not mine.empty else _no_alerts(),
                 toolchain_nights=changes,
                 salt=f"trend-{name}-{i}",
             )
             if svg:
-                figures.append({"metric": metric, "svg": Markup(svg)})
+                figures.append({"title": title, "svg": Markup(svg)})
     return {
         "name": name,
         "anchor": "series-" + "".join(c if c.isalnum() else "-" for c in name),
@@ -315,6 +322,13 @@ def _md(text: str) -> str:
         .replace(">", "&gt;")
         .replace("`", "'")
     )
+
+
+def _date_text(value) -> str:
+    """A date column's value for display; None / NaN / NaT (not resolved yet) → ""."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return ""
+    return str(as_date(value))
 
 
 def _num(value) -> float:

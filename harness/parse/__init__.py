@@ -9,6 +9,9 @@ and `skipped_examples` (the first five lines, cut to 200 characters):
 - schedtrace  GODEBUG=schedtrace=N[,scheddetail=1] lines      -> SchedTraceParse
 - probe       the start-latency probe's JSON report           -> ProbeParse
 - perf        `perf report --stdio` symbol tables             -> PerfReportParse
+- perf_script `perf script` call graphs, folded stacks        -> FoldedStacks
+- trace       `go tool trace -d=parsed` dumps, streamed       -> TraceSummary
+- trace_tables  trace summaries and folded stacks as tables
 - histogram   bucket quantiles for the stats stage
 - tables      the DESIGN.md tables as pandas DataFrames
 """

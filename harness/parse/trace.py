@@ -60,8 +60,10 @@ the trace began); `delay_ns` is that start minus `restart_ns`.
 
 **GC phase** of a probe goroutine, by its creation time t (see `classify`): with S the
 last GC stop-the-world that began at or before t, and X = `after_stw_ns`:
-- `after-sweep-term`: S is a sweep termination and t < S.restart + X (this includes the
-  rare creation between the restart and the recorded range end);
+- `after-sweep-term`: S is a sweep termination and t < S.restart + X. This includes
+  creations between the range begin and the restart (negative `since_stw_ns`): the begin
+  is recorded when the stop is *requested*, and a P that has not stopped yet may still
+  create a goroutine, which then waits for the whole pause;
 - `mark`: S is a sweep termination and t ≥ S.restart + X (the concurrent mark phase runs
   from the sweep-termination restart to the mark-termination STW);
 - `after-mark-term`: S is a mark termination and t < S.restart + X;
@@ -127,16 +129,13 @@ _RESOURCE_FIRST = re.compile(
     + rb")"
 )
 _FORMAT_PROBE = re.compile(rb" StateTransition Time=\d+ (Resource=|GoID=|ProcID=)")
-# Every line with one of these is an event the regex must match (creations, STW ranges,
-# the probe's log events); the difference between their count (`bytes.count`, fast) and
-# the matches of those events is the number of unreadable relevant lines. Starts and
-# labels are not counted (they are ten times more frequent): a lost start shows up as a
-# probe goroutine that never started.
-_KEYWORDS = (
-    b"NotExist->Runnable",
-    b'Name="stop-the-world',
-    b'Category="' + LOG_CATEGORY.encode() + b'"',
-)
+# Every line with one of these is an event the regex must match (creations and
+# stop-the-world ranges); the difference between their count (`bytes.count`, one fast
+# pass each) and the matches of those events is the number of unreadable relevant lines.
+# Starts, labels and the two log events are not checked this way (a pass costs as much
+# as a tenth of the parse): a lost start shows up as a probe goroutine that never
+# started, a lost log as a missing window or spawner.
+_KEYWORDS = (b"NotExist->Runnable", b'Name="stop-the-world')
 
 
 @dataclass
@@ -157,7 +156,7 @@ class TraceSummary:
 
     schema: int = SCHEMA
     format: str = ""  # goid-first (Go ≥ 1.24) | resource-first (1.22, 1.23) | "" (none seen)
-    lines: int = 0
+    bytes: int = 0  # size of the dump read (lines are not counted: a pass of its own)
     events: int = 0  # events the regex matched
     skipped: int = 0
     skipped_examples: list[str] = field(default_factory=list)
@@ -210,20 +209,22 @@ class TraceDumpParser:
         self._rest = b"\n"  # the regex anchors on "\nM=": the first line needs one too
         self._skips = SkipLog()
         self._t0: int | None = None
-        self._pending: dict[int, int] = {}  # probe goid -> index into created_ns
+        # Keys are the raw bytes of ids as printed (no int() on the hot path).
+        self._pending: dict[bytes, int] = {}  # probe goid -> index into created_ns
         self._functions: dict[int, str] = {}  # other live goroutines' start functions
         self._workers: set[int] = set()  # goroutines ever labelled "GC (…)"
         self._stw: StwWindow | None = None  # the latest STW (its `after` still filling)
-        self._stw_ps: set[int] = set()  # Ps with a record in that STW's `after`
+        self._stw_ps: set[bytes] = set()  # Ps with a record in that STW's `after`
+        self._collecting = False  # between an STW begin and the next one
         self._awaiting_label: dict[int, dict] = {}  # goid -> its `after` record
-        self._last_on_p: dict[int, int] = {}  # P -> goid whose `after` record awaits a label
+        self._last_on_p: dict[bytes, int] = {}  # P -> goid whose `after` record awaits a label
         self._mark_open: list[int | None] | None = None
         self._checked = 0  # matched events of the _KEYWORDS kinds in the current scan
 
     # --- input ---------------------------------------------------------------------
 
     def feed(self, chunk: bytes) -> None:
-        self.summary.lines += chunk.count(b"\n")
+        self.summary.bytes += len(chunk)
         data = self._rest + chunk
         cut = data.rfind(b"\nM=")
         if cut <= 0:
@@ -238,8 +239,6 @@ class TraceDumpParser:
             # Cut off mid-line: drop the partial line (a relevant one counts as skipped).
             cut = data.rfind(b"\n")
             partial = data[cut + 1 :]
-            if partial:
-                self.summary.lines += 1
             if partial.startswith(b"M=") and any(k in partial for k in _KEYWORDS):
                 self._skips.add(partial.decode("utf-8", "replace"))
             data = data[: cut + 1]
@@ -261,14 +260,23 @@ class TraceDumpParser:
                 pattern = self._pattern = _RESOURCE_FIRST if resource else _GOID_FIRST
         else:
             pattern = self._pattern
-        # The lookahead of the resource-first format needs the "\n" at `end`.
+        # endpos end + 1: the resource-first lookahead needs the "\n" at `end`; no match
+        # can start there (it needs "\nM=").
         matched = 0
-        handle = self._handle
+        handle, start = self._handle, self._start
+        pending, awaiting, recorded = self._pending, self._awaiting_label, self._stw_ps
         for match in pattern.finditer(data, 0, min(len(data), end + 1)):
-            if match.start() >= end:
-                break
-            handle(match.groups())
             matched += 1
+            g = match.groups()
+            if g[5] == b"Runnable->Running":
+                # The hot path (most matches): a start that is neither a probe goroutine's
+                # first nor a P's first after an STW, nor awaited for a worker label.
+                index = pending.pop(g[3], None) if pending else None
+                if index is None and not awaiting and (not self._collecting or g[0] in recorded):
+                    continue
+                start(g, index)
+            else:
+                handle(g)
         self.summary.events += matched
         expected = sum(data.count(k, 0, end) for k in _KEYWORDS)
         checked, self._checked = self._checked, 0
@@ -302,35 +310,37 @@ class TraceDumpParser:
             :13
         ]
         if t_tr is not None:
-            self._transition(int(p), int(gid), self._time(t_tr), goid, procid, transition, func)
+            self._transition(gid, self._time(t_tr), goid, procid, transition, func)
         elif r_kind is not None:
-            self._range(int(p), int(gid), r_kind, self._time(t_r), name.decode())
+            self._range(p, int(gid), r_kind, self._time(t_r), name.decode())
         elif t_l is not None:
             self._label(self._time(t_l), int(l_goid), label.decode())
         else:
             self._log(int(gid), self._time(g[13]), g[14].decode())
 
-    def _transition(self, p, gid, t, goid, procid, transition, func) -> None:
+    def _start(self, g: tuple, index: int | None) -> None:
+        """A Runnable->Running that matters: a probe goroutine's first run (index), or
+        a P's first start after an STW, or one that ends a wait for a worker label."""
+        s = self.summary
+        t = self._time(g[2])
+        if index is not None:
+            s.latency_ns[index] = t - s.created_ns[index]
+        self._first_after_stw(g[0], int(g[3]), t, "probe" if index is not None else None)
+
+    def _transition(self, gid, t, goid, procid, transition, func) -> None:
         s = self.summary
         s.end_ns = max(s.end_ns, t)
         if procid is not None:
             if transition == b"Idle->Running":
-                self._restart_sign(t, int(procid))
+                self._restart_sign(t, procid)
             return
-        goid = int(goid)
-        if transition == b"Runnable->Running":
-            index = self._pending.pop(goid, None)
-            kind = "probe" if index is not None else None
-            if index is not None:
-                s.latency_ns[index] = t - s.created_ns[index]
-            self._first_after_stw(p, goid, t, kind)
-        elif transition == b"NotExist->Runnable":
+        if transition == b"NotExist->Runnable":
             self._checked += 1
             if func is not None:
                 is_probe = func == self._probe_function
                 rule = "start-function"
             else:
-                is_probe = s.spawner_goid is not None and gid == s.spawner_goid
+                is_probe = s.spawner_goid is not None and int(gid) == s.spawner_goid
                 rule = "creator"
             if is_probe:
                 s.identified_by[rule] = s.identified_by.get(rule, 0) + 1
@@ -338,24 +348,25 @@ class TraceDumpParser:
                 s.created_ns.append(t)
                 s.latency_ns.append(None)
             elif func is not None:
-                self._functions[goid] = func.decode("utf-8", "replace")
+                self._functions[int(goid)] = func.decode("utf-8", "replace")
         else:  # Running->NotExist
-            self._functions.pop(goid, None)
+            self._functions.pop(int(goid), None)
 
-    def _restart_sign(self, t: int, p: int) -> None:
+    def _restart_sign(self, t: int, p: bytes) -> None:
         """A P other than the stopper's started again: the world has restarted."""
         stw = self._stw
-        if stw is not None and stw.end_ns is None and stw.restart_ns is None and p != stw.p:
+        if stw is not None and stw.end_ns is None and stw.restart_ns is None and int(p) != stw.p:
             stw.restart_ns = t
 
-    def _first_after_stw(self, p: int, goid: int, t: int, kind: str | None) -> None:
-        previous = self._last_on_p.pop(p, None)
+    def _first_after_stw(self, p_raw: bytes, goid: int, t: int, kind: str | None) -> None:
+        previous = self._last_on_p.pop(p_raw, None)
         if previous is not None:
             self._awaiting_label.pop(previous, None)
         stw = self._stw
-        if stw is None or stw.restart_ns is None or p in self._stw_ps or p < 0:
+        p = int(p_raw)
+        if stw is None or stw.restart_ns is None or p_raw in self._stw_ps or p < 0:
             return  # no STW yet, the world not restarted yet, or P already recorded
-        self._stw_ps.add(p)
+        self._stw_ps.add(p_raw)
         record = {
             "p": p,
             "goid": goid,
@@ -366,7 +377,7 @@ class TraceDumpParser:
         }
         stw.after.append(record)
         self._awaiting_label[goid] = record
-        self._last_on_p[p] = goid
+        self._last_on_p[p_raw] = goid
 
     def _kind(self, goid: int) -> str:
         if goid in self._workers:
@@ -378,7 +389,7 @@ class TraceDumpParser:
             return "unknown"
         return "runtime" if func.startswith(("runtime.", "runtime/")) else "user"
 
-    def _range(self, p: int, gid: int, kind: bytes, t: int, name: str) -> None:
+    def _range(self, p_raw: bytes, gid: int, kind: bytes, t: int, name: str) -> None:
         s = self.summary
         s.end_ns = max(s.end_ns, t)
         if name == MARK_PHASE:
@@ -394,14 +405,16 @@ class TraceDumpParser:
             return
         self._checked += 1  # a stop-the-world range
         if kind == b"RangeBegin":
+            p = int(p_raw)
             stw = StwWindow(kind=STW_KINDS.get(name, "other"), name=name, begin_ns=t, p=p, goid=gid)
             s.stw.append(stw)
-            self._stw, self._stw_ps = stw, set()
+            self._stw, self._collecting = stw, True
+            self._stw_ps.clear()  # cleared, not replaced: the scan loop holds it
             self._awaiting_label.clear()
             self._last_on_p.clear()
             if p >= 0:
                 # The stopper's P goes on with the goroutine that stopped the world.
-                self._stw_ps.add(p)
+                self._stw_ps.add(p_raw)
                 stw.after.append(
                     {
                         "p": p,
@@ -432,7 +445,6 @@ class TraceDumpParser:
             record["label"] = label.removeprefix("GC (").removesuffix(")")
 
     def _log(self, gid: int, t: int, message: str) -> None:
-        self._checked += 1
         s = self.summary
         s.end_ns = max(s.end_ns, t)
         if message == "window-start":

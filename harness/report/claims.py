@@ -121,10 +121,15 @@ def _comparison(
 
 
 def _change(row: pd.Series) -> str:
+    """ "−63.5% [95% CI −96.3%, −37.9%], p 0.008, q 0.26" (q: BH over the report's rows)."""
     ratio, low, high = (float(row[k]) for k in ("ratio", "ci_low", "ci_high"))
     text = f"{(ratio - 1) * 100:+.1f}%" if math.isfinite(ratio) else "–"
     if math.isfinite(low) and math.isfinite(high):
         text += f" [95% CI {(low - 1) * 100:+.1f}%, {(high - 1) * 100:+.1f}%]"
+    for name in ("p_value", "q_value"):
+        value = float(row.get(name, math.nan))
+        if math.isfinite(value):
+            text += f", {name[0]} {value:.2g}"
     return text
 
 

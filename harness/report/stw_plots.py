@@ -64,7 +64,7 @@ def latency_since_stw(
                     rasterized=True,
                 )
                 centers, p99 = _binned_p99(x, y, edges)
-                ax.plot(centers, p99, color=colors[variant], linewidth=1.6)
+                ax.plot(centers, p99, color=colors[variant], linewidth=1.6, marker=".")
             ax.axvline(after_stw_us, color="#999999", linewidth=0.8, linestyle="--")
             ax.set_xscale("log")
             ax.set_yscale("log")
@@ -87,12 +87,13 @@ def _subsample(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def _binned_p99(x: np.ndarray, y: np.ndarray, edges: np.ndarray):
+    """p99 per log bin with ≥ 5 goroutines; NaN where a bin has fewer, so the line
+    breaks at gaps instead of drawing a slope nothing was measured on."""
     centers, values = [], []
     for lo, hi in itertools.pairwise(edges):
         inside = y[(x >= lo) & (x < hi)]
-        if len(inside) >= 5:
-            centers.append(math.sqrt(lo * hi))
-            values.append(float(np.percentile(inside, 99)))
+        centers.append(math.sqrt(lo * hi))
+        values.append(float(np.percentile(inside, 99)) if len(inside) >= 5 else math.nan)
     return centers, values
 
 
