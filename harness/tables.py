@@ -202,6 +202,30 @@ def _trace(item_dir: Path, slug: str, warnings: list[dict]) -> TraceSummary | No
     return summary
 
 
+def _check_trace(trace: TraceSummary, measured, cycles, slug: str, warnings: list[dict]):
+    """End-to-end checks of a trace against the same process's other outputs: every probe
+    goroutine started, and one sweep-termination window per gctrace cycle (the probe
+    traces the GC's whole life). A mismatch is a parse warning, never a crash."""
+    problems = []
+    started = sum(1 for x in trace.latency_ns if x is not None)
+    if measured is not None and started != measured:
+        problems.append(
+            f"trace: {started} probe goroutines started, probe.json measured {measured}"
+        )
+    sweeps = sum(1 for w in trace.stw if w.kind == "sweep-term")
+    if sweeps != len(cycles):
+        problems.append(f"trace: {sweeps} sweep-termination STWs, gctrace: {len(cycles)} cycles")
+    if problems:
+        warnings.append(
+            {
+                "process": slug,
+                "parser": "trace-consistency",
+                "skipped": len(problems),
+                "examples": problems,
+            }
+        )
+
+
 def _add_trace(parts, trace: TraceSummary, item: RunItem, ids: dict, run_id: str, name: str):
     parts["latency"].append(trace_latency_frame(trace, **ids))
     parts["trace_goroutines"].append(
@@ -282,6 +306,7 @@ def build_tables(run_dir: Path) -> Tables:
             summary.update(_probe_summary(probe))
             trace = _trace(item_dir, item.slug, tables.warnings)
             if trace is not None:
+                _check_trace(trace, probe.measured, gc.cycles, item.slug, tables.warnings)
                 _add_trace(parts, trace, item, ids, run_id, summary_name)
         else:
             bench = parse_bench(_read(item_dir / "stdout.txt"))

@@ -138,8 +138,8 @@ def test_trace_garbage_lines_are_tolerated_and_counted():
     for junk in garbage:
         mixed.insert(rng.randrange(1, len(mixed)), junk)
     parsed = parse_trace_dump(b"\n".join(mixed))
-    assert parsed.skipped == 4  # the four junk lines with a keyword of a checked event
-    assert len(parsed.skipped_examples) == 4
+    assert parsed.skipped == 2  # the two junk lines that look like a goroutine creation
+    assert len(parsed.skipped_examples) == 2
     assert parsed.phase_counts() == clean.phase_counts()
     assert len(parsed.stw) == len(clean.stw)
 
@@ -339,6 +339,21 @@ def test_trace_tables_from_the_fixture():
             assert 0 < p50 <= top
         else:
             assert math.isnan(p50)
+
+
+def test_tables_check_a_trace_against_probe_json_and_gctrace():
+    from harness.parse import parse_gctrace
+    from harness.tables import _check_trace
+
+    summary = parse_trace_dump(dump("1.27.3"))
+    probe = json.loads((FIXTURES / "trace-probe-1.27.3.json").read_text())
+    cycles = parse_gctrace((FIXTURES / "trace-stderr-1.27.3.txt").read_text()).cycles
+    warnings: list[dict] = []
+    _check_trace(summary, probe["measured"], cycles, "p", warnings)
+    assert warnings == []
+    _check_trace(summary, probe["measured"] + 1, cycles[1:], "p", warnings)
+    assert len(warnings) == 1 and warnings[0]["parser"] == "trace-consistency"
+    assert warnings[0]["skipped"] == 2 and "gctrace: 4 cycles" in warnings[0]["examples"][1]
 
 
 def test_trace_summary_json_round_trip():

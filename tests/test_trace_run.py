@@ -119,6 +119,9 @@ def test_trace_tables_and_phase_samples(traced_run):
     }
     # The scheduler's own view of the same processes, with per-P queues.
     assert tables["sched"]["p"].notna().any()
+    # The tables' own end-to-end checks (trace vs probe.json vs gctrace) found nothing.
+    warnings = json.loads((traced_run / "tables" / "parse_warnings.json").read_text())
+    assert not [w for w in warnings if w["parser"].startswith("trace")], warnings
 
 
 def test_perf_folded_stacks_are_kept_and_tabled(traced_run):

@@ -21,19 +21,21 @@ Go 1.22 and 1.23 print a state transition as `… StateTransition Time=T
 Resource=Goroutine(N) Reason="" GoID=N NotExist->Runnable` (resource and reason first);
 the format is detected from the first state transition.
 
-**How it reads.** The text comes in chunks (bytes); each chunk is cut before its last
-`\\nM=` so an event and its stack lines are never split. One compiled regular expression,
-anchored on the literal `\\nM=`, finds only the events used below (goroutine creation,
-first run and exit; a P starting to run; stop-the-world and GC mark-phase ranges; GC
-worker labels; the probe's `stwbench` log events) and, for a creation, the first frame
-of its `TransitionStack` (the new goroutine's start function). Everything else (metrics,
-sweep ranges, other transitions, stack lines) is skipped inside the regex engine, never
-by Python code. Lines that *look* relevant (they contain a keyword such as
-`NotExist->Runnable` or `Name="stop-the-world`) but do not match are counted as skipped
-(keyword counts are `bytes.count`, so the check is cheap), with examples; a line cut off
+**How it reads.** The text comes in chunks (bytes), scanned in place between the
+chunk's first and last `\\nM=` (an event and its stack lines are never split; the tail is
+kept for the next chunk). One compiled regular expression, anchored on the literal
+`\\nM=`, finds only the events used below (goroutine creation, first run and exit; a P
+starting to run; stop-the-world and GC mark-phase ranges; GC worker labels; the probe's
+`stwbench` log events) and, for a creation, the first frame of its `TransitionStack`
+(the new goroutine's start function). Everything else (metrics, sweep ranges, other
+transitions, stack lines: 95 % of the lines) is skipped inside the regex engine, never
+by Python code, and of the matches most are starts that need no more than a dict
+lookup. A line that looks like a creation (contains `NotExist->Runnable`) but does not
+match is counted as skipped (a `bytes.count` per chunk), with examples; a line cut off
 by the end of the stream is skipped, never half-read. State is bounded by the goroutines
 alive at a time (not-yet-started probe goroutines, start functions of live others);
 the output grows with the probe goroutines and STW windows, one record each.
+`benchmarks/trace_parser.py` measures the throughput.
 
 **Probe goroutines** are those whose start function (the first `TransitionStack` frame
 of their creation) is `main.started`, the probe's goroutine body. A creation printed
@@ -129,13 +131,13 @@ _RESOURCE_FIRST = re.compile(
     + rb")"
 )
 _FORMAT_PROBE = re.compile(rb" StateTransition Time=\d+ (Resource=|GoID=|ProcID=)")
-# Every line with one of these is an event the regex must match (creations and
-# stop-the-world ranges); the difference between their count (`bytes.count`, one fast
-# pass each) and the matches of those events is the number of unreadable relevant lines.
-# Starts, labels and the two log events are not checked this way (a pass costs as much
-# as a tenth of the parse): a lost start shows up as a probe goroutine that never
-# started, a lost log as a missing window or spawner.
-_KEYWORDS = (b"NotExist->Runnable", b'Name="stop-the-world')
+# Every line with this is a goroutine creation the regex must match; the difference
+# between its count (`bytes.count`, one fast pass) and the matched creations is the
+# number of unreadable creation lines (each would lose a probe goroutine). Other events
+# are not checked this way (each pass costs a tenth of the parse); the tables check the
+# result end to end instead: probe goroutines against probe.json's `measured`, STW
+# windows against the gctrace cycles of the same process (harness/tables.py).
+_KEYWORDS = (b"NotExist->Runnable",)
 
 
 @dataclass
@@ -216,8 +218,7 @@ class TraceDumpParser:
         self._stw: StwWindow | None = None  # the latest STW (its `after` still filling)
         self._stw_ps: set[bytes] = set()  # Ps with a record in that STW's `after`
         self._collecting = False  # between an STW begin and the next one
-        self._awaiting_label: dict[int, dict] = {}  # goid -> its `after` record
-        self._last_on_p: dict[bytes, int] = {}  # P -> goid whose `after` record awaits a label
+        self._after_by_p: dict[bytes, dict] = {}  # that STW's `after` records by P
         self._mark_open: list[int | None] | None = None
         self._checked = 0  # matched events of the _KEYWORDS kinds in the current scan
 
@@ -225,13 +226,18 @@ class TraceDumpParser:
 
     def feed(self, chunk: bytes) -> None:
         self.summary.bytes += len(chunk)
-        data = self._rest + chunk
-        cut = data.rfind(b"\nM=")
-        if cut <= 0:
-            self._rest = data
+        first = chunk.find(b"\nM=")
+        if first < 0:  # all of it continues the pending event (a long stack)
+            self._rest += chunk
             return
-        self._scan(data, cut)
-        self._rest = data[cut:]
+        last = chunk.rfind(b"\nM=")
+        # The pending event and its continuation (small: copied), then the chunk's whole
+        # events in place (no copy of the chunk), then keep its last event for later.
+        head = self._rest + chunk[:first]
+        self._scan(head + b"\n", 0, len(head))
+        if last > first:
+            self._scan(chunk, first, last)
+        self._rest = chunk[last:]
 
     def finish(self) -> TraceSummary:
         data = self._rest
@@ -242,16 +248,17 @@ class TraceDumpParser:
             if partial.startswith(b"M=") and any(k in partial for k in _KEYWORDS):
                 self._skips.add(partial.decode("utf-8", "replace"))
             data = data[: cut + 1]
-        self._scan(data + b"M=", len(data))  # a sentinel so the last line is complete
+        self._scan(data + b"M=", 0, len(data))  # a sentinel so the last line is complete
         self._rest = b""
         return self._summarize()
 
     # --- scanning ------------------------------------------------------------------
 
-    def _scan(self, data: bytes, end: int) -> None:
-        """Handle the events in data[:end] (which starts with "\\n", ends before "\\nM=")."""
+    def _scan(self, data: bytes, begin: int, end: int) -> None:
+        """Handle the events in data[begin:end] (which starts with "\\n"; data[end] is the
+        "\\n" of the next event's "\\nM=", or a sentinel)."""
         if self._pattern is None:
-            found = _FORMAT_PROBE.search(data, 0, end)
+            found = _FORMAT_PROBE.search(data, begin, end)
             if found is None:
                 pattern = _GOID_FIRST  # ranges, labels, logs look the same in both
             else:
@@ -264,32 +271,32 @@ class TraceDumpParser:
         # can start there (it needs "\nM=").
         matched = 0
         handle, start = self._handle, self._start
-        pending, awaiting, recorded = self._pending, self._awaiting_label, self._stw_ps
-        for match in pattern.finditer(data, 0, min(len(data), end + 1)):
+        pending, recorded = self._pending, self._stw_ps
+        for match in pattern.finditer(data, begin, min(len(data), end + 1)):
             matched += 1
             g = match.groups()
             if g[5] == b"Runnable->Running":
                 # The hot path (most matches): a start that is neither a probe goroutine's
-                # first nor a P's first after an STW, nor awaited for a worker label.
+                # first run nor a P's first start after an STW.
                 index = pending.pop(g[3], None) if pending else None
-                if index is None and not awaiting and (not self._collecting or g[0] in recorded):
+                if index is None and (not self._collecting or g[0] in recorded):
                     continue
                 start(g, index)
             else:
                 handle(g)
         self.summary.events += matched
-        expected = sum(data.count(k, 0, end) for k in _KEYWORDS)
+        expected = sum(data.count(k, begin, end) for k in _KEYWORDS)
         checked, self._checked = self._checked, 0
         if expected > checked:
-            self._find_skipped(data, end, pattern, expected - checked)
+            self._find_skipped(data[begin:end], pattern, expected - checked)
 
-    def _find_skipped(self, data: bytes, end: int, pattern, missing: int) -> None:
+    def _find_skipped(self, data: bytes, pattern, missing: int) -> None:
         """The slow path, only when some relevant line did not parse: count, find examples."""
         if len(self._skips.examples) >= 5:
             self._skips.count += missing
             return
         found = 0
-        for line in data[:end].split(b"\n"):
+        for line in data.split(b"\n"):
             if found >= missing:
                 break
             if not any(k in line for k in _KEYWORDS):
@@ -314,7 +321,7 @@ class TraceDumpParser:
         elif r_kind is not None:
             self._range(p, int(gid), r_kind, self._time(t_r), name.decode())
         elif t_l is not None:
-            self._label(self._time(t_l), int(l_goid), label.decode())
+            self._label(p, self._time(t_l), int(l_goid), label.decode())
         else:
             self._log(int(gid), self._time(g[13]), g[14].decode())
 
@@ -359,9 +366,6 @@ class TraceDumpParser:
             stw.restart_ns = t
 
     def _first_after_stw(self, p_raw: bytes, goid: int, t: int, kind: str | None) -> None:
-        previous = self._last_on_p.pop(p_raw, None)
-        if previous is not None:
-            self._awaiting_label.pop(previous, None)
         stw = self._stw
         p = int(p_raw)
         if stw is None or stw.restart_ns is None or p_raw in self._stw_ps or p < 0:
@@ -376,8 +380,7 @@ class TraceDumpParser:
             "t_ns": t,
         }
         stw.after.append(record)
-        self._awaiting_label[goid] = record
-        self._last_on_p[p_raw] = goid
+        self._after_by_p[p_raw] = record
 
     def _kind(self, goid: int) -> str:
         if goid in self._workers:
@@ -403,15 +406,13 @@ class TraceDumpParser:
                 self._mark_open = [t if kind == b"RangeBegin" else None, None]
                 s.mark_phases.append(self._mark_open)
             return
-        self._checked += 1  # a stop-the-world range
         if kind == b"RangeBegin":
             p = int(p_raw)
             stw = StwWindow(kind=STW_KINDS.get(name, "other"), name=name, begin_ns=t, p=p, goid=gid)
             s.stw.append(stw)
             self._stw, self._collecting = stw, True
             self._stw_ps.clear()  # cleared, not replaced: the scan loop holds it
-            self._awaiting_label.clear()
-            self._last_on_p.clear()
+            self._after_by_p.clear()
             if p >= 0:
                 # The stopper's P goes on with the goroutine that stopped the world.
                 self._stw_ps.add(p_raw)
@@ -436,11 +437,19 @@ class TraceDumpParser:
             if stw.restart_ns is None or stw.restart_ns > t:
                 stw.restart_ns = t
 
-    def _label(self, t: int, goid: int, label: str) -> None:
+    def _label(self, p_raw: bytes, t: int, goid: int, label: str) -> None:
+        """The runtime labels a GC worker right after it starts running on a P; if that
+        start is the P's first after the STW (its record names the same goroutine and
+        has no label yet), the P ran a worker first, in this mode."""
         self.summary.end_ns = max(self.summary.end_ns, t)
         self._workers.add(goid)
-        record = self._awaiting_label.pop(goid, None)
-        if record is not None:
+        record = self._after_by_p.get(p_raw)
+        if (
+            record is not None
+            and record["goid"] == goid
+            and not record["continued"]
+            and record["label"] is None
+        ):
             record["ran"] = "gc-worker"
             record["label"] = label.removeprefix("GC (").removesuffix(")")
 
