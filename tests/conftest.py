@@ -17,9 +17,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from harness.toolchains import ToolchainSpec, build, cache, sources
 from harness.toolchains.executors.docker import docker_client
+
+# Property tests draw the same examples on every run, so CI is repeatable; explore with
+# HYPOTHESIS_PROFILE=explore (random draws, more examples).
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", max_examples=2000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 REPO = Path(__file__).resolve().parents[1]
 RUNQGET = REPO / "patches" / "runqget-priority.patch"
