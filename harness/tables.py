@@ -95,7 +95,8 @@ PERF_COLUMNS = {
     "shared_object": "str",
     "overhead_pct": "float64",
 }
-_EMPTY_COLUMNS = {
+# Every table this module writes, with its columns and dtypes (the report reads it too).
+TABLE_COLUMNS: dict[str, dict[str, str]] = {
     "samples": SAMPLES_COLUMNS,
     "gc_cycles": GC_CYCLES_COLUMNS,
     "sched": SCHED_COLUMNS,
@@ -319,7 +320,7 @@ def build_tables(run_dir: Path) -> Tables:
         )
     for name in TABLES:
         frames = [f for f in parts[name] if not f.empty]
-        empty = pd.DataFrame(columns=list(_EMPTY_COLUMNS[name])).astype(_EMPTY_COLUMNS[name])
+        empty = pd.DataFrame(columns=list(TABLE_COLUMNS[name])).astype(TABLE_COLUMNS[name])
         tables.frames[name] = pd.concat(frames, ignore_index=True) if frames else empty
     return tables
 

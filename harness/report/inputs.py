@@ -15,13 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.parse import GC_CYCLES_COLUMNS, LATENCY_COLUMNS, SAMPLES_COLUMNS, SCHED_COLUMNS
-from harness.parse.trace_tables import (
-    PERF_STACKS_COLUMNS,
-    TRACE_GOROUTINES_COLUMNS,
-    TRACE_STW_COLUMNS,
-)
-from harness.tables import PERF_COLUMNS, TABLES
+from harness.tables import TABLE_COLUMNS, TABLES
 
 AA_SUFFIX = "-aa"  # the A/A arm is the baseline run again under this suffix (stwbench ab --aa)
 
@@ -44,17 +38,6 @@ COMPARISON_COLUMNS: dict[str, str] = {
     "q_value": "float64",
     "verdict": "str",
     "phase": "str",
-}
-
-TABLE_COLUMNS: dict[str, dict[str, str]] = {
-    "samples": SAMPLES_COLUMNS,
-    "gc_cycles": GC_CYCLES_COLUMNS,
-    "sched": SCHED_COLUMNS,
-    "latency": LATENCY_COLUMNS,
-    "perf_symbols": PERF_COLUMNS,
-    "perf_stacks": PERF_STACKS_COLUMNS,
-    "trace_goroutines": TRACE_GOROUTINES_COLUMNS,
-    "trace_stw": TRACE_STW_COLUMNS,
 }
 
 
