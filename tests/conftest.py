@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import difflib
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,17 +89,20 @@ def postgres_server_url() -> str:
 
 
 @contextlib.contextmanager
-def scratch_postgres_db(server_url: str) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database on the test server; dropped afterwards."""
+def scratch_postgres_db(server_url: str, *, template: str | None = None) -> Iterator[str]:
+    """A fresh PostgreSQL database on the test server (empty, or a copy of `template`'s
+    database); dropped afterwards."""
     import sqlalchemy as sa
 
     from harness.history.store import database_url
 
     server = database_url(server_url)
-    name = f"stwbench_test_{uuid.uuid4().hex[:12]}"
+    source = database_url(template).database if template else None
+    name = f"{source or 'stwbench_test'}_{uuid.uuid4().hex[:12]}"
+    clause = f' TEMPLATE "{source}"' if source else ""
     admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"{clause}'))
     try:
         yield server.set(database=name).render_as_string(hide_password=False)
     finally:
@@ -127,6 +132,20 @@ def cache_entries(root: Path) -> dict[str, list[str]]:
         name: sorted(p.name for p in (root / name).iterdir()) if (root / name).exists() else []
         for name in ("toolchains", "tmp")
     }
+
+
+def stwbench(
+    *args: object, cwd: Path = REPO, env: dict | None = None, timeout: float = 1800
+) -> subprocess.CompletedProcess:
+    """The real CLI in a fresh interpreter, as a user runs it (exit code, stdout, stderr)."""
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+    )
 
 
 def make_patch(goroot: Path, rel: str, edit, name: str, tmp_path: Path) -> Path:

@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import GO, REPO, RUNQGET
+from tests.conftest import GO, REPO, RUNQGET, stwbench
 
 SLOW = REPO / "tests" / "patches" / "test-only-slow-newproc.patch"
-
-
-def stwbench(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "harness.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        cwd=cwd,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from harness.toolchains import ToolchainSpec, build, cache, run_gate
 from harness.toolchains import builder as build_module
 from harness.toolchains.executors import LocalExecutor, resolve
 from harness.toolchains.goenv import go_env
-from tests.conftest import ALL_GO_BIN, GO, RUNQGET, cache_entries, make_patch
+from tests.conftest import ALL_GO_BIN, GO, RUNQGET, cache_entries, make_patch, stwbench
 
 PATCH_MARKER = "stwbench runqget-priority"
 
@@ -53,27 +53,11 @@ def test_second_identical_request_is_a_cache_hit(isolated_cache, monkeypatch):
 
 
 def test_cli_build_prints_goroot_and_key_and_list_shows_it(isolated_cache):
-    command = [
-        sys.executable,
-        "-m",
-        "harness.cli",
-        "toolchain",
-        "build",
-        "--go",
-        GO,
-        "--mode",
-        "source",
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    result = stwbench("toolchain", "build", "--go", GO, "--mode", "source")
     assert result.returncode == 0, result.stderr
     goroot, key = result.stdout.strip().split("\t")
     assert Path(goroot) == isolated_cache.resolve() / "toolchains" / key / "goroot"
-    listed = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "toolchain", "list", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    listed = stwbench("toolchain", "list", "--json")
     rows = [json.loads(line) for line in listed.stdout.splitlines()]
     assert [row["key"] for row in rows] == [key]
     # Unpatched source mode: same canary as the release toolchain.

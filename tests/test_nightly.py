@@ -9,30 +9,21 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from harness.history.config import load_config
 from harness.history.store import History, database_url
-from tests.conftest import GO, REPO, scratch_postgres_db
+from tests.conftest import GO, REPO, scratch_postgres_db, stwbench
 
 SLOW = REPO / "tests" / "patches" / "test-only-slow-newproc.patch"
 NIGHTS = ("2026-01-01", "2026-01-02", "2026-01-03")
 
 
 def nightly(*args, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "harness.cli", "nightly", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        cwd=cwd,
-    )
+    return stwbench("nightly", *args, cwd=cwd)
 
 
 def write_config(path: Path, patches=(), extra: str = "") -> Path:
@@ -188,16 +179,8 @@ def history_copy(three_nights, tmp_path):
         shutil.copy(url.database, tmp_path / "copy.sqlite")
         yield f"sqlite:///{tmp_path / 'copy.sqlite'}"
         return
-    name = f"{url.database}_copy_{uuid.uuid4().hex[:6]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{url.database}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres_db(three_nights.db, template=three_nights.db) as copy:
+        yield copy
 
 
 def test_a_recorded_night_is_refused_and_replace_records_it_again(

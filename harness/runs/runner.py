@@ -15,6 +15,7 @@ import errno
 import json
 import os
 import random
+import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -300,8 +301,6 @@ def _calibrate_one(
     env = {**go_env(toolchain.goroot), **variant.env, "GOMAXPROCS": str(procs)}
     with console.status(f"calibrating {workload.name}") as status:
         for _ in range(12):
-            import subprocess
-
             result = subprocess.run(
                 [binary.path, *_bench_args(workload, n, procs)],
                 cwd=binary.cwd,

@@ -6,6 +6,8 @@ they differ only in isolation. `resolve()` picks one for `--executor auto|docker
 
 from __future__ import annotations
 
+import os
+
 from harness.console import console
 from harness.errors import EnvironmentProblem, UsageError
 from harness.toolchains.executors.base import BuildJob, Executor
@@ -17,7 +19,19 @@ __all__ = ["BuildJob", "DockerExecutor", "Executor", "LocalExecutor", "resolve"]
 DOCKER_HINT = "apt-get install -y docker.io && (dockerd >/var/log/dockerd.log 2>&1 &)"
 
 
+# One answer per (choice, engine address) per process: a run resolves its executor once
+# per variant, and each answer would otherwise ping the engine and print the notice again.
+_resolved: dict[tuple[str, str | None], Executor] = {}
+
+
 def resolve(choice: str) -> Executor:
+    key = (choice, os.environ.get("DOCKER_HOST"))
+    if key not in _resolved:
+        _resolved[key] = _resolve(choice)
+    return _resolved[key]
+
+
+def _resolve(choice: str) -> Executor:
     if choice == "local":
         return LocalExecutor()
     if choice not in ("auto", "docker"):
