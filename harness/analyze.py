@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from harness.metrics import AA_FAMILY
 from harness.report import headline, render_report
 from harness.runs.plan import RunItem
-from harness.stats import aa_false_positive_rate, compare
-from harness.tables import Tables, write_tables
+from harness.stats import aa_calibration, compare
+from harness.stats.precision import Precision, headline_precision
+from harness.tables import Tables, build_tables, write_tables
 
 AA_SUFFIX = "-aa"
 
@@ -30,7 +32,9 @@ class Analysis:
 
     @property
     def regressions(self) -> pd.DataFrame:
-        return self.comparisons[self.comparisons.verdict == "worse"]
+        """`worse` rows of real candidates: the A/A arm never counts as a regression."""
+        rows = self.comparisons
+        return rows[(rows.verdict == "worse") & (rows.family != AA_FAMILY)]
 
 
 def failed_processes(manifest: dict) -> dict[tuple[str, str], int]:
@@ -46,19 +50,37 @@ def failed_processes(manifest: dict) -> dict[tuple[str, str], int]:
     return failed
 
 
-def analyze(run_dir: Path) -> Analysis:
-    manifest = json.loads((run_dir / "manifest.json").read_text())
-    tables = write_tables(run_dir)
+def aa_arm_of(manifest: dict) -> str | None:
+    """The A/A arm's name when the run has one (the baseline run again, `--aa`)."""
     variants = [v["name"] for v in manifest["variants"]]
-    baseline = variants[0]
-    comparisons = compare(
-        tables.frames["samples"],
-        baseline=baseline,
+    arm = f"{variants[0]}{AA_SUFFIX}"
+    return arm if arm in variants else None
+
+
+def comparisons_of(
+    manifest: dict, samples: pd.DataFrame, *, equivalence: float | None = None
+) -> pd.DataFrame:
+    """The comparisons of a run: first variant is the baseline, the A/A arm its own family."""
+    variants = [v["name"] for v in manifest["variants"]]
+    aa_arm = aa_arm_of(manifest)
+    if equivalence is None:
+        equivalence = manifest.get("options", {}).get("equivalence")
+    return compare(
+        samples,
+        baseline=variants[0],
         candidates=variants[1:],
         failed=failed_processes(manifest),
+        aa_arms=[aa_arm] if aa_arm else [],
+        equivalence=equivalence,
     )
-    aa_arm = f"{baseline}{AA_SUFFIX}"
-    aa = aa_false_positive_rate(comparisons, aa_arm) if aa_arm in variants else None
+
+
+def analyze(run_dir: Path, *, equivalence: float | None = None) -> Analysis:
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    tables = write_tables(run_dir)
+    comparisons = comparisons_of(manifest, tables.frames["samples"], equivalence=equivalence)
+    aa_arm = aa_arm_of(manifest)
+    aa = aa_calibration(comparisons, aa_arm) if aa_arm else None
     outputs = render_report(
         run_dir,
         comparisons,
@@ -68,3 +90,15 @@ def analyze(run_dir: Path) -> Analysis:
         aa=aa,
     )
     return Analysis(tables, comparisons, outputs, aa, headline(comparisons))
+
+
+def precision(run_dir: Path, target: float) -> Precision:
+    """How precisely the run knows its headline rows (the stopping rule of `ab --until-ci`):
+    the comparisons analyze() would make, without writing tables or the report, judged by
+    harness.stats.precision.headline_precision with the A/A arm left out. `target` is the
+    relative CI half-width asked for (0.02 = ±2 %)."""
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    tables = build_tables(run_dir)
+    comparisons = comparisons_of(manifest, tables.frames["samples"])
+    aa_arm = aa_arm_of(manifest)
+    return headline_precision(comparisons, target, exclude_candidates=(aa_arm,) if aa_arm else ())

@@ -7,10 +7,14 @@ copy of raw/, gives the same tables.
 Besides the rows the parsers produce, each process contributes per-process summary rows
 to `samples` (tail metrics are computed per process, then compared across processes):
 
-- `stw-sweep-term-p99-ms`, `stw-mark-term-p99-ms` (gctrace): p99 over the process's GC
-  cycles of each STW phase (wall clock);
-- `stw-pause-max-ms` (gctrace): the longest single STW phase of the process;
+- `stw-sweep-term-p99-ms`, `stw-mark-term-p99-ms`, `stw-pause-max-ms` and the companions
+  `stw-*-mean-ms`, `stw-*-p95-ms` (gctrace): STW phases over the same number of non-forced
+  cycles in every process of a row (`harness/stw_tails.py`: spike size, not GC frequency),
+  with that number as `stw-cycles-compared`;
 - `gc-cycles` (gctrace): gctrace lines the process printed;
+- `cpu-ns/op` (status.json, benchmarks only): the process's user+sys CPU time (children
+  rusage: process start, Go's 1-op warm-up run and a --perf wrapper included) divided by
+  its -benchtime N; absent for status files that predate the figure;
 - `start-latency-p50-ns`, `-p99-ns`, `-p999-ns`, `-max-ns` (probe): creation→start
   latency of the probe's goroutines, from its histogram.
 
@@ -74,6 +78,7 @@ from harness.runs import execute
 from harness.runs.perf import FOLDED_PREFIX, FOLDED_SUFFIX
 from harness.runs.plan import RunItem
 from harness.runs.trace import SUMMARY_FILE
+from harness.stw_tails import ProcessPauses, equal_count_tails
 
 TABLES = (
     "samples",
@@ -155,17 +160,31 @@ def _summary_rows(
     ]
 
 
-def _gc_summary(cycles) -> dict[tuple[str, str], float]:
-    if not cycles:
-        return {("gc-cycles", "cycles"): 0.0}
-    sweep = np.array([c.stw_sweep_term_ms for c in cycles])
-    mark = np.array([c.stw_mark_term_ms for c in cycles])
-    return {
-        ("stw-sweep-term-p99-ms", "ms"): float(np.percentile(sweep, 99)),
-        ("stw-mark-term-p99-ms", "ms"): float(np.percentile(mark, 99)),
-        ("stw-pause-max-ms", "ms"): float(max(sweep.max(), mark.max())),
-        ("gc-cycles", "cycles"): float(len(cycles)),
-    }
+def _pauses(cycles, key: tuple, process: tuple) -> ProcessPauses:
+    """The process's non-forced STW phases, for `stw_tails` (equal cycle counts)."""
+    kept = [c for c in cycles if not c.forced]
+    return ProcessPauses(
+        key=key,
+        process=process,
+        sweep_ms=np.array([c.stw_sweep_term_ms for c in kept], dtype=float),
+        mark_ms=np.array([c.stw_mark_term_ms for c in kept], dtype=float),
+    )
+
+
+def _stw_rows(run_id: str, pauses: list[ProcessPauses]) -> pd.DataFrame:
+    rows = []
+    for (item, name), metrics in equal_count_tails(pauses).items():
+        units = {m: ("cycles" if m == "stw-cycles-compared" else "ms") for m in metrics}
+        rows += _summary_rows(run_id, item, name, {(m, units[m]): v for m, v in metrics.items()})
+    return pd.DataFrame(rows, columns=list(SAMPLES_COLUMNS)).astype(SAMPLES_COLUMNS)
+
+
+def _cpu_summary(item_dir: Path, benchtime: int | None) -> dict[tuple[str, str], float]:
+    """`cpu-ns/op`: the process's user+sys CPU (status.json) over its -benchtime=Nx N."""
+    status = execute.read_status(item_dir)
+    if status.cpu_user_s is None or status.cpu_sys_s is None or not benchtime:
+        return {}  # a status.json from before CPU time was recorded
+    return {("cpu-ns/op", "ns"): (status.cpu_user_s + status.cpu_sys_s) * 1e9 / benchtime}
 
 
 def _probe_summary(probe) -> dict[tuple[str, str], float]:
@@ -259,6 +278,7 @@ def build_tables(run_dir: Path) -> Tables:
     workloads = {w["name"]: w for w in manifest["workloads"]}
     parts: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
     tables = Tables(frames={})
+    pauses: list[ProcessPauses] = []
     for raw_item in manifest["order"]:
         item = RunItem(**raw_item)
         item_dir = run_dir / "raw" / item.slug
@@ -299,7 +319,8 @@ def build_tables(run_dir: Path) -> Tables:
             continue  # a failed process's numbers are not samples; its traces are kept above
         name = workload["benchmark"] or workload["name"]
         summary_name = benchmark_name(name, item.gomaxprocs)
-        summary: dict[tuple[str, str], float] = _gc_summary(gc.cycles)
+        summary: dict[tuple[str, str], float] = {("gc-cycles", "cycles"): float(len(gc.cycles))}
+        pauses.append(_pauses(gc.cycles, (item.workload, summary_name), (item, summary_name)))
         if workload["kind"] == "probe":
             probe = parse_probe(_read(item_dir / "probe.json"))
             _warn(tables.warnings, item.slug, "probe", probe)
@@ -313,11 +334,13 @@ def build_tables(run_dir: Path) -> Tables:
             bench = parse_bench(_read(item_dir / "stdout.txt"))
             _warn(tables.warnings, item.slug, "bench", bench)
             parts["samples"].append(samples_frame(bench, run_id=run_id, **ids))
+            summary.update(_cpu_summary(item_dir, manifest.get("benchtime", {}).get(item.workload)))
         parts["samples"].append(
             pd.DataFrame(
                 _summary_rows(run_id, item, summary_name, summary), columns=list(SAMPLES_COLUMNS)
             ).astype(SAMPLES_COLUMNS)
         )
+    parts["samples"].append(_stw_rows(run_id, pauses))
     for name in TABLES:
         frames = [f for f in parts[name] if not f.empty]
         empty = pd.DataFrame(columns=list(TABLE_COLUMNS[name])).astype(TABLE_COLUMNS[name])

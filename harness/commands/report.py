@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from harness.commands.run import add_equivalence_argument
 from harness.console import console
 from harness.errors import UsageError
 
@@ -21,8 +22,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--fail-on-regression",
         action="store_true",
-        help="exit 1 when any comparison row is `worse`",
+        help="exit 1 when a candidate's row is `worse` (the A/A arm never counts)",
     )
+    add_equivalence_argument(parser)
     parser.set_defaults(handler=cmd_report)
 
 
@@ -31,7 +33,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.run_dir}: not a run directory (no manifest.json)")
     from harness.analyze import analyze  # pulls in pandas/matplotlib: only when needed
 
-    result = analyze(args.run_dir)
+    result = analyze(args.run_dir, equivalence=args.equivalence)
     console.print(result.headline)
     console.print(f"report: [bold]{result.outputs['report.html']}[/]")
     print(result.outputs["report.html"])

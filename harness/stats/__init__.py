@@ -1,34 +1,52 @@
 """Statistics stage: the `samples` table → the `comparisons` table (DESIGN.md "Statistics").
 
-    compare(samples, baseline, ...)          → DataFrame with COMPARISON_COLUMNS
-    summarize(comparisons)                   → {verdict: count}
-    aa_false_positive_rate(comparisons, aa)  → {"rows", "flagged", "rate"}
+    compare(samples, baseline, ..., aa_arms=...)   → DataFrame with COMPARISON_COLUMNS
+    summarize(comparisons)                         → {verdict: count}
+    aa_calibration(comparisons, aa_arm)            → flagged / raw-p counts vs the null
+    headline_precision(comparisons, target)        → the --until-ci stopping rule
 
-Modules, one job each: `samples` (rows → one value per process), `ranktest` (Mann-Whitney
-U), `bootstrap` (CI of the ratio of medians), `multiple` (Benjamini-Hochberg), `verdict`
-(the decision rule), `compare` (the table), `summary` (headline numbers).
+Modules, one job each: `samples` (rows → one value per process), `paired` (within-block
+log ratios: signed-rank + Hodges–Lehmann, trimmed t), `exact` (exact permutation
+distributions of the rank statistics, ties included), `ranktest` (Mann-Whitney U),
+`bootstrap` (CI of the ratio of medians, unpaired rows), `power` (minimum detectable
+change), `multiple` (Benjamini-Hochberg), `verdict` (the decision rule), `compare` (the
+table, families), `precision` (adaptive reps), `summary` (headline numbers). Which
+metrics are headline, and their equivalence margins: `harness/metrics.py`.
 """
 
 from harness.stats.bootstrap import RatioCI, median_ratio, ratio_ci, row_rng
-from harness.stats.compare import COMPARISON_COLUMNS, compare
+from harness.stats.compare import COMPARISON_COLUMNS, compare, estimate
+from harness.stats.exact import rank_sum, signed_rank
 from harness.stats.multiple import benjamini_hochberg
+from harness.stats.paired import paired_log_test
+from harness.stats.power import detectable_change
+from harness.stats.precision import Precision, ci_halfwidth, headline_precision
 from harness.stats.ranktest import mann_whitney_p
 from harness.stats.samples import per_process_values
-from harness.stats.summary import aa_false_positive_rate, summarize
-from harness.stats.verdict import VERDICTS, verdict
+from harness.stats.summary import aa_calibration, summarize
+from harness.stats.verdict import FLAGGED, VERDICTS, verdict
 
 __all__ = [
     "COMPARISON_COLUMNS",
+    "FLAGGED",
     "VERDICTS",
+    "Precision",
     "RatioCI",
-    "aa_false_positive_rate",
+    "aa_calibration",
     "benjamini_hochberg",
+    "ci_halfwidth",
     "compare",
+    "detectable_change",
+    "estimate",
+    "headline_precision",
     "mann_whitney_p",
     "median_ratio",
+    "paired_log_test",
     "per_process_values",
+    "rank_sum",
     "ratio_ci",
     "row_rng",
+    "signed_rank",
     "summarize",
     "verdict",
 ]
