@@ -73,6 +73,13 @@ METRICS: tuple[Metric, ...] = (
         0.10,
         description="probe goroutine creation → start latency",
     ),
+    Metric(
+        "stw-hist-*-ns",
+        SECONDARY,
+        "pause",
+        0.10,
+        description="from the runtime's ns pause histogram (probe, Go ≥ 1.22)",
+    ),
     Metric("stw-*-mean-ms", SECONDARY, "pause", 0.10, description="mean STW phase"),
     Metric("stw-*-p95-ms", SECONDARY, "pause", 0.10, description="p95 STW phase"),
     Metric("cpu-ns/op", SECONDARY, "cpu", 0.02, description="process user+sys CPU per op"),

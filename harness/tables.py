@@ -10,7 +10,9 @@ to `samples` (tail metrics are computed per process, then compared across proces
 - `stw-sweep-term-p99-ms`, `stw-mark-term-p99-ms`, `stw-pause-max-ms` and the companions
   `stw-*-mean-ms`, `stw-*-p95-ms` (gctrace): STW phases over the same number of non-forced
   cycles in every process of a row (`harness/stw_tails.py`: spike size, not GC frequency),
-  with that number as `stw-cycles-compared`;
+  with that number as `stw-cycles-compared`; for the probe (Go ≥ 1.22) also
+  `stw-hist-p99-ns` and `stw-hist-max-ns` from the runtime's nanosecond pause histogram
+  (the latter the expected max of the row's smallest pause count);
 - `gc-cycles` (gctrace): gctrace lines the process printed;
 - `cpu-ns/op` (status.json, benchmarks only): the process's user+sys CPU time (children
   rusage: process start, Go's 1-op warm-up run and a --perf wrapper included) divided by
@@ -78,7 +80,13 @@ from harness.runs import execute
 from harness.runs.perf import FOLDED_PREFIX, FOLDED_SUFFIX
 from harness.runs.plan import RunItem
 from harness.runs.trace import SUMMARY_FILE
-from harness.stw_tails import ProcessPauses, equal_count_tails
+from harness.stw_tails import (
+    HIST_SOURCE,
+    ProcessHistogram,
+    ProcessPauses,
+    equal_count_tails,
+    histogram_tails,
+)
 
 TABLES = (
     "samples",
@@ -171,11 +179,29 @@ def _pauses(cycles, key: tuple, process: tuple) -> ProcessPauses:
     )
 
 
-def _stw_rows(run_id: str, pauses: list[ProcessPauses]) -> pd.DataFrame:
+def _pause_histogram(latency: pd.DataFrame, key: tuple, item: RunItem) -> ProcessHistogram | None:
+    """The process's runtime/metrics STW pause histogram (Go ≥ 1.22 only)."""
+    rows = latency[latency["source"] == HIST_SOURCE]
+    if rows.empty:
+        return None
+    return ProcessHistogram(
+        key=key,
+        process=(item, key[1]),
+        low_ns=rows["bucket_low_ns"].to_numpy(dtype=float),
+        high_ns=rows["bucket_high_ns"].to_numpy(dtype=float),
+        counts=rows["count"].to_numpy(dtype=float),
+    )
+
+
+def _stw_rows(
+    run_id: str, pauses: list[ProcessPauses], histograms: list[ProcessHistogram]
+) -> pd.DataFrame:
     rows = []
     for (item, name), metrics in equal_count_tails(pauses).items():
         units = {m: ("cycles" if m == "stw-cycles-compared" else "ms") for m in metrics}
         rows += _summary_rows(run_id, item, name, {(m, units[m]): v for m, v in metrics.items()})
+    for (item, name), metrics in histogram_tails(histograms).items():
+        rows += _summary_rows(run_id, item, name, {(m, "ns"): v for m, v in metrics.items()})
     return pd.DataFrame(rows, columns=list(SAMPLES_COLUMNS)).astype(SAMPLES_COLUMNS)
 
 
@@ -279,6 +305,7 @@ def build_tables(run_dir: Path) -> Tables:
     parts: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
     tables = Tables(frames={})
     pauses: list[ProcessPauses] = []
+    histograms: list[ProcessHistogram | None] = []
     for raw_item in manifest["order"]:
         item = RunItem(**raw_item)
         item_dir = run_dir / "raw" / item.slug
@@ -324,7 +351,9 @@ def build_tables(run_dir: Path) -> Tables:
         if workload["kind"] == "probe":
             probe = parse_probe(_read(item_dir / "probe.json"))
             _warn(tables.warnings, item.slug, "probe", probe)
-            parts["latency"].append(latency_frame(probe, **ids))
+            latency = latency_frame(probe, **ids)
+            parts["latency"].append(latency)
+            histograms.append(_pause_histogram(latency, (item.workload, summary_name), item))
             summary.update(_probe_summary(probe))
             trace = _trace(item_dir, item.slug, tables.warnings)
             if trace is not None:
@@ -340,7 +369,7 @@ def build_tables(run_dir: Path) -> Tables:
                 _summary_rows(run_id, item, summary_name, summary), columns=list(SAMPLES_COLUMNS)
             ).astype(SAMPLES_COLUMNS)
         )
-    parts["samples"].append(_stw_rows(run_id, pauses))
+    parts["samples"].append(_stw_rows(run_id, pauses, [h for h in histograms if h]))
     for name in TABLES:
         frames = [f for f in parts[name] if not f.empty]
         empty = pd.DataFrame(columns=list(TABLE_COLUMNS[name])).astype(TABLE_COLUMNS[name])

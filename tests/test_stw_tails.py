@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from harness.stw_tails import ProcessPauses, equal_count_tails, subsample
+from harness.stw_tails import (
+    ProcessHistogram,
+    ProcessPauses,
+    equal_count_tails,
+    histogram_tails,
+    subsample,
+)
 
 
 def test_subsample_is_evenly_spread_and_deterministic():
@@ -58,3 +65,22 @@ def test_each_row_has_its_own_cycle_count_and_a_row_without_cycles_is_skipped():
     # a1 contributes cycles 0 and 3 (evenly spread): sweep [1, 4], mark [1, 9]
     assert tails["a1"]["stw-pause-max-ms"] == 9.0
     assert tails["a1"]["stw-sweep-term-mean-ms"] == 2.5
+
+
+def hist(process, counts, key=("probe", "probe-2")):
+    low = np.array([1000.0, 2000.0, 4000.0, 8000.0])
+    high = np.array([2000.0, 4000.0, 8000.0, np.nan])
+    return ProcessHistogram(key, process, low, high, np.array(counts, dtype=float))
+
+
+def test_histogram_expected_max_uses_the_rows_smallest_count():
+    """Same pause distribution, 2× the pauses: the expected max of K = the smaller count
+    is the same for both; the plain p99 reads the bucket bound."""
+    few, many = hist("few", [50, 30, 15, 5]), hist("many", [100, 60, 30, 10])
+    tails = histogram_tails([few, many])
+    assert tails["few"]["stw-hist-max-ns"] == pytest.approx(tails["many"]["stw-hist-max-ns"])
+    assert tails["few"]["stw-hist-p99-ns"] == 8000.0  # the open bucket's lower bound
+    # K = 1 pause: the expected max is the mean of the bucket values
+    one = histogram_tails([hist("one", [1, 0, 0, 0]), hist("b", [0, 0, 1, 0])])
+    assert one["one"]["stw-hist-max-ns"] == 2000.0 and one["b"]["stw-hist-max-ns"] == 8000.0
+    assert histogram_tails([hist("empty", [0, 0, 0, 0])]) == {}

@@ -55,7 +55,7 @@ def trimmed_se(x: np.ndarray, trim: float = TRIM) -> tuple[float, float, float]:
     """
     x = np.sort(np.asarray(x, dtype=float))
     n = x.size
-    g = int(math.floor(trim * n))
+    g = math.floor(trim * n)
     h = n - 2 * g
     mean = float(x[g : n - g].mean())
     winsorized = np.clip(x, x[g], x[n - 1 - g])
