@@ -69,7 +69,64 @@ def test_aa_arm_reports_its_false_positive_rate(regression_run):
     summary = json.loads((run_dir / "summary.json").read_text())
     aa_rows = [r for r in summary["comparisons"] if r["candidate"] == "baseline-aa"]
     flagged = [r for r in aa_rows if r["verdict"] in ("better", "worse")]
-    assert "A/A:" in result.stderr and f"{len(flagged)} of" in result.stderr
+    assert {r["family"] for r in aa_rows} == {"aa"}
+    assert "A/A calibration" in result.stderr and f"{len(flagged)} of" in result.stderr
+    assert summary["aa"]["candidate"] == "baseline-aa"
+    assert summary["aa"]["flagged"] == len(flagged)
+
+
+def test_a_worse_aa_row_is_never_a_regression():
+    """The A/A arm is a calibration: its rows cannot fail the run, whatever they say."""
+    import pandas as pd
+
+    from harness.analyze import Analysis
+
+    rows = pd.DataFrame(
+        {
+            "candidate": ["baseline-aa", "patch", "patch"],
+            "family": ["aa", "headline", "secondary"],
+            "verdict": ["worse", "same", "inconclusive"],
+        }
+    )
+    assert Analysis(None, rows, {}, None, "").regressions.empty
+    rows.loc[2, "verdict"] = "worse"
+    assert list(Analysis(None, rows, {}, None, "").regressions.index) == [2]
+
+
+def test_a_calibrated_spawn_slowdown_is_worse_through_the_whole_harness(tmp_path):
+    """tests/patches/test-only-spawn-spin-10pct.patch: 180 ns per `go f()`. On BurstSpawn
+    (1024 spawns per op, ≈ 0.3 µs each) that is a large change; the row must be paired by
+    block (every block complete), exact, and `worse`."""
+    spin = REPO / "tests" / "patches" / "test-only-spawn-spin-10pct.patch"
+    result = stwbench(
+        "ab",
+        "--go",
+        GO,
+        "--patch",
+        str(spin),
+        "--mode",
+        "source",
+        "--workloads",
+        "BurstSpawn",
+        "--reps",
+        "10",
+        "--target-seconds",
+        "0.15",
+        "--seed",
+        "3",
+        "--out",
+        str(tmp_path),
+    )
+    assert result.returncode in (0, 3), result.stderr[-3000:]
+    summary = json.loads((Path(result.stdout.strip()).parent / "summary.json").read_text())
+    row = next(
+        r
+        for r in summary["comparisons"]
+        if (r["benchmark"], r["metric"]) == ("BurstSpawn-2", "ns/op")
+    )
+    assert row["test"] == "paired signed-rank" and row["n_pairs"] == 10, row
+    assert row["family"] == "headline" and row["verdict"] == "worse", row
+    assert row["ci_low"] > 1.0 and row["p_min"] < 0.05 and row["mdc"] > 0, row
 
 
 def test_report_rerenders_the_same_verdicts_from_raw(regression_run):

@@ -5,9 +5,9 @@ directory in STWBENCH_TEST_RUN_DIR, copied so it is never modified). Escaping an
 data" use small hand-made tables. The browser test loads the page in headless Chromium
 with every network request routed to a dead proxy.
 
-The comparisons come from harness/stats when it is importable; otherwise (and always for
-hand-made data) a placeholder table with the documented columns is built here. Its
-numbers are not statistics; the report must only format what it is given.
+The comparisons of a real run come from harness/stats; hand-made data gets a placeholder
+table with harness/stats' columns built here. Its numbers are not statistics; the report
+must only format what it is given.
 """
 
 from __future__ import annotations
@@ -25,11 +25,13 @@ import pandas as pd
 import pyperf
 import pytest
 
+from harness.metrics import is_headline
 from harness.parse import SAMPLES_COLUMNS, parse_bench
 from harness.parse.tables import benchmark_name
-from harness.report import headline, render_report
+from harness.report import claims, headline, render_report
 from harness.report.benchfmt import bench_name
-from harness.report.inputs import COMPARISON_COLUMNS
+from harness.report.inputs import normalize_comparisons
+from harness.stats import COMPARISON_COLUMNS, VERDICTS, compare
 from tests.conftest import GO, REPO, RUNQGET
 
 OUTPUTS = {"report.html", "summary.md", "summary.json", "bench.txt", "pyperf.json"}
@@ -40,7 +42,9 @@ XSS = "<script>alert(1)</script>"
 # --- helpers ------------------------------------------------------------------------
 
 
-def placeholder_comparisons(samples: pd.DataFrame, baseline: str = "baseline") -> pd.DataFrame:
+def placeholder_comparisons(
+    samples: pd.DataFrame, baseline: str = "baseline", aa_arm: str | None = None
+) -> pd.DataFrame:
     """Medians and ratios by hand; p/q/CI/verdict are made up but well-formed."""
     rows = []
     for (benchmark, metric, unit), group in samples.groupby(["benchmark", "metric", "unit"]):
@@ -62,11 +66,21 @@ def placeholder_comparisons(samples: pd.DataFrame, baseline: str = "baseline") -
                     "candidate_median": c,
                     "n_baseline": len(base),
                     "n_candidate": len(cand),
+                    "n_pairs": 0,
                     "ratio": ratio,
                     "ci_low": ratio * 0.97,
                     "ci_high": ratio * 1.03,
                     "p_value": 0.01 if moved else 0.5,
+                    "p_min": 0.0,
                     "q_value": 0.02 if moved else 0.6,
+                    "family": (
+                        "aa"
+                        if candidate == aa_arm
+                        else ("headline" if is_headline(metric) else "secondary")
+                    ),
+                    "test": "unpaired rank-sum",
+                    "mdc": 0.05,
+                    "equivalence": 0.1,
                     "verdict": ("worse" if ratio > 1 else "better") if moved else "same",
                     "phase": "all",
                 }
@@ -75,11 +89,46 @@ def placeholder_comparisons(samples: pd.DataFrame, baseline: str = "baseline") -
 
 
 def comparisons_for(samples: pd.DataFrame) -> pd.DataFrame:
-    try:
-        from harness.stats import compare
-    except ImportError:
-        return placeholder_comparisons(samples)
     return compare(samples, baseline="baseline")
+
+
+def stats_row(**given) -> dict:
+    """One comparison row with every column of harness/stats' table; `given` overrides."""
+    row = {
+        "benchmark": "B",
+        "metric": "ns/op",
+        "unit": "ns/op",
+        "direction": "lower",
+        "baseline": "baseline",
+        "candidate": "cand",
+        "baseline_median": 100.0,
+        "candidate_median": 100.0,
+        "n_baseline": 5,
+        "n_candidate": 5,
+        "n_pairs": 5,
+        "ratio": 1.0,
+        "ci_low": 0.99,
+        "ci_high": 1.01,
+        "p_value": 0.5,
+        "p_min": 0.0,
+        "q_value": 0.6,
+        "family": "headline",
+        "test": "paired trimmed-t",
+        "mdc": 0.031,
+        "equivalence": 0.02,
+        "verdict": "same",
+        "phase": "all",
+    }
+    assert set(given) <= set(row), set(given) - set(row)
+    return {**row, **given}
+
+
+def rows_frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+
+
+def section(html: str, name: str) -> str:
+    return html.split(f'id="{name}"', 1)[1].split("</section>", 1)[0]
 
 
 def samples_frame(rows: list[dict]) -> pd.DataFrame:
@@ -336,12 +385,21 @@ def test_summary_md_and_headline(rendered):
     md = paths["summary.md"].read_text()
     assert md.startswith(f"## stwbench {run_dir.name}")
     assert f"stwbench report {run_dir}" in md
-    assert "| benchmark | metric |" in md and "`ns/op`" in md
-    counts = comparisons["verdict"].value_counts()
+    assert "| benchmark | metric |" in md and "`ns/op` ★" in md
+    assert "| test | MDC | p | q | n | verdict |" in md
     line = headline(comparisons)
     assert 1 <= len(line.splitlines()) <= 2
-    for verdict, n in counts.items():
-        assert f"{n} {verdict}" in line and f"{n} {verdict}" in md
+    for family in ("headline", "secondary"):
+        rows = comparisons[comparisons["family"] == family]
+        counts = rows["verdict"].value_counts()
+        # summary.md: all six verdicts of each family, zeros included.
+        cells = ", ".join(f"{int(counts.get(v, 0))} {v}" for v in VERDICTS)
+        assert f"**Verdicts, {family}**: {cells} ({len(rows)} rows)" in md
+        # The console: the family's non-zero counts.
+        nonzero = ", ".join(f"{int(counts[v])} {v}" for v in VERDICTS if counts.get(v, 0))
+        assert f"{family} {nonzero} ({len(rows)})" in line
+    for term in ("**inconclusive**", "**underpowered**", "**families**", "**MDC**"):
+        assert term in md
 
 
 def test_headline_puts_the_biggest_key_changes_first():
@@ -358,10 +416,333 @@ def test_headline_puts_the_biggest_key_changes_first():
         ]
     )
     first, second = headline(placeholder_comparisons(samples)).splitlines()
-    assert first == "cand vs baseline: 2 worse, 1 better, 1 same (4 comparisons)"
+    assert first == (
+        "cand vs baseline: headline 1 worse, 1 better (2); secondary 1 worse, 1 same (2)"
+    )
     assert second.startswith("worse: A ns/op +50.0%") and "A B/op +200%" in second
     assert "better: P start-latency-p99-ns -50.0%" in second
     assert headline(pd.DataFrame()) == "no comparisons"
+
+
+# --- the comparisons frame ------------------------------------------------------------
+
+
+def test_comparisons_columns_are_harness_stats_own(rendered):
+    """The report holds exactly harness/stats' columns, in its order, with its kinds."""
+    _, _, comparisons = rendered
+    normalized = normalize_comparisons(comparisons)
+    assert list(normalized.columns) == COMPARISON_COLUMNS == list(comparisons.columns)
+    for column in COMPARISON_COLUMNS:
+        if column.startswith("n_"):  # counts stay integers (nullable for older frames)
+            assert comparisons[column].dtype.kind == "i", column
+            assert normalized[column].dtype == "Int64", column
+        elif comparisons[column].dtype.kind == "f":
+            assert normalized[column].dtype == "float64", column
+        else:  # labels
+            assert normalized[column].map(type).eq(str).all(), column
+    pd.testing.assert_series_equal(
+        normalized["n_pairs"].astype("int64"), comparisons["n_pairs"], check_names=False
+    )
+
+
+def test_an_older_comparisons_frame_still_normalizes():
+    old = pd.DataFrame(
+        [{k: v for k, v in stats_row(metric="B/op").items() if k in OLD_COLUMNS}]
+    ).assign(n_baseline=5.0)  # counts used to be floats
+    frame = normalize_comparisons(old)
+    assert list(frame.columns) == COMPARISON_COLUMNS
+    row = frame.iloc[0]
+    assert row["n_baseline"] == 5 and pd.isna(row["n_pairs"]) and math.isnan(row["mdc"])
+    assert row["test"] == "" and row["family"] == "secondary"  # from harness/metrics.py
+    assert normalize_comparisons(old.assign(metric="ns/op")).iloc[0]["family"] == "headline"
+    assert list(normalize_comparisons(None).columns) == COMPARISON_COLUMNS
+
+
+OLD_COLUMNS = [  # the comparisons frame before paired tests, families and MDCs
+    *("benchmark", "metric", "unit", "direction", "baseline", "candidate"),
+    *("baseline_median", "candidate_median", "n_baseline", "n_candidate", "ratio"),
+    *("ci_low", "ci_high", "p_value", "q_value", "verdict", "phase"),
+]
+
+
+def test_headline_rows_come_from_the_metric_registry():
+    from harness.report import verdicts
+
+    # One source of truth: no second heuristic in the report.
+    assert not hasattr(verdicts, "is_key_metric")
+    assert is_headline("ns/op") and not is_headline("stw-sweep-term-mean-ms")
+
+
+def six_verdict_rows() -> pd.DataFrame:
+    return rows_frame(
+        [
+            stats_row(benchmark="S", verdict="same"),
+            stats_row(
+                benchmark="U",
+                verdict="unreliable",
+                n_candidate=2,
+                n_pairs=0,
+                test="unpaired rank-sum",
+            ),
+            stats_row(
+                benchmark="P",
+                verdict="underpowered",
+                n_pairs=5,
+                test="paired signed-rank",
+                p_value=0.0625,
+                p_min=0.0625,
+                q_value=math.nan,
+                ci_low=0.9,
+                ci_high=1.3,
+            ),
+            stats_row(benchmark="I", verdict="inconclusive", ci_low=0.9, ci_high=1.2),
+            stats_row(
+                benchmark="G", verdict="better", ratio=0.8, ci_low=0.7, ci_high=0.9, q_value=0.01
+            ),
+            stats_row(
+                benchmark="W", verdict="worse", ratio=1.3, ci_low=1.2, ci_high=1.4, q_value=0.01
+            ),
+            stats_row(
+                benchmark="M",
+                metric="B/op",
+                unit="B/op",
+                family="secondary",
+                verdict="worse",
+                ratio=2.0,
+                ci_low=1.9,
+                ci_high=2.1,
+                q_value=0.01,
+                mdc=0.5,
+            ),
+        ]
+    )
+
+
+def test_verdicts_table_shows_the_test_mdc_pmin_and_six_verdicts_in_order(tmp_path):
+    paths = render_report(
+        tmp_path, six_verdict_rows(), manifest=tiny_manifest(["baseline", "cand"]), warnings=[]
+    )
+    html = paths["report.html"].read_text()
+    table = html.split('id="verdict-table"', 1)[1].split("</table>", 1)[0]
+    header = table.split("</thead>", 1)[0]
+    for column in ("change", "95% CI", "test", "MDC", ">p<", ">q<", ">n<", "verdict"):
+        assert column in header, column
+    body = table.split("<tbody>", 1)[1]
+    rows = re.findall(r'<tr class="row-(\w+)( key)?">\s*<td class="name">(\w+)</td>', body)
+    # worse (headline first), better, inconclusive, underpowered, unreliable, same
+    assert [(v, b) for v, _, b in rows] == [
+        ("worse", "W"),
+        ("worse", "M"),
+        ("better", "G"),
+        ("inconclusive", "I"),
+        ("underpowered", "P"),
+        ("unreliable", "U"),
+        ("same", "S"),
+    ]
+    assert {b for _, key, b in rows if key} == {"W", "G", "I", "P", "U", "S"}  # not B/op
+    assert "paired trimmed-t" in body and "paired signed-rank" in body
+    assert body.count("±3.1 %") == 6 and "±50" not in body  # MDC: headline rows only
+    assert '<div class="floor">p ≥ 0.0625 at n=5</div>' in body
+    assert body.count("p ≥") == 1  # only the underpowered row
+    assert "5 pairs" in body and ">5/2<" in body  # n: pairs when paired, else processes
+    assert 'title="the whole CI lies inside ±2 %"' in body
+    legend = html.split('id="verdict-legend"', 1)[1].split("</dl>", 1)[0]
+    for term in ("worse / better", "inconclusive", "underpowered", "unreliable", "same"):
+        assert f"<dt>{term}</dt>" in legend
+    assert "headline rows" in legend and "secondary rows are a family of their own" in legend
+    assert "A/A arm is a third family" in legend
+    assert "80 % power at its nominal α" in legend
+    assert "throughput ±2 %" in section(html, "verdicts")  # margins from harness/metrics.py
+    md = paths["summary.md"].read_text()
+    assert "| 0.062 (p ≥ 0.0625 at n=5) | – | 5 pairs | underpowered |" in md
+    assert "`B/op`" in md  # a flagged secondary row is listed; its MDC is not
+    assert "`B/op` ★" not in md and "| ±50" not in md
+
+
+def test_header_counts_all_six_verdicts_per_family_and_candidate(tmp_path):
+    rows = six_verdict_rows()
+    other = rows.assign(candidate="cand2")
+    aa = rows.assign(candidate="baseline-aa", family="aa", verdict="worse")
+    frame = pd.concat([rows, other, aa], ignore_index=True)
+    paths = render_report(
+        tmp_path,
+        frame,
+        manifest=tiny_manifest(["baseline", "cand", "cand2", "baseline-aa"]),
+        warnings=[],
+        aa={**AA, "rows": len(aa), "flagged": len(aa)},
+    )
+    header = paths["report.html"].read_text().split("<header>", 1)[1].split("</header>", 1)[0]
+    groups = header.split('<div class="who">')[1:]
+    assert [g.split("</b>", 1)[0] for g in groups[:2]] == ["<b>cand", "<b>cand2"]
+    headline_counts = re.findall(r'data-family="headline">(.*?)</div>', groups[0], flags=re.DOTALL)[
+        0
+    ]
+    badges = re.findall(r'class="badge v-(\w+)( zero)?">(\d+) (\w+)<', headline_counts)
+    assert [(v, int(n)) for v, _, n, _ in badges] == [
+        ("worse", 1),
+        ("better", 1),
+        ("inconclusive", 1),
+        ("underpowered", 1),
+        ("unreliable", 1),
+        ("same", 1),
+    ]
+    secondary = re.findall(r'data-family="secondary">(.*?)</div>', groups[0], flags=re.DOTALL)[0]
+    assert ">1 worse<" in secondary and ">0 same<" in secondary and "1 row<" in secondary
+    # The A/A arm's 7 worse rows are never counted with a candidate's.
+    assert ">7 worse<" not in header and ">2 worse<" not in header
+    line = headline(frame).splitlines()[0]
+    assert "baseline-aa vs baseline (A/A): 7 worse" in line
+    assert "cand vs baseline: headline 1 worse, 1 better, 1 inconclusive" in line
+    assert "worse: cand: W ns/op" in headline(frame).splitlines()[1]
+    assert "baseline-aa:" not in headline(frame).splitlines()[1]
+
+
+# --- run precision and noise -----------------------------------------------------------
+
+
+def test_run_precision_and_noise_from_the_manifest(tmp_path):
+    manifest = tiny_manifest(["baseline", "cand"])
+    slug = "baseline/w/gomaxprocs2-rep001"
+    manifest["order"] = [
+        {"index": 0, "variant": "baseline", "workload": "w", "gomaxprocs": 2, "rep": 1}
+    ]
+    manifest["processes"] = {
+        slug: {
+            "status": "ok",
+            "duration_s": 0.5,
+            "interference_cores": 0.31,
+            "steal_cores": 0.0,
+            "noisy": True,
+            "attempts": [
+                {"attempt": 1, "interference_cores": 1.01, "reason": "interference"},
+                {"attempt": 2, "interference_cores": 0.97, "reason": "interference"},
+            ],
+        }
+    }
+    manifest["noise"] = {
+        "threshold_cores": 0.25,
+        "steal_threshold_cores": 0.1,
+        "retries_max": 2,
+        "rerun": 1,
+        "rerun_slugs": [slug],
+        "rejected_attempts": 2,
+        "kept_noisy": [slug],
+    }
+    manifest["isolation"] = {
+        "cpus": [0, 1, 2, 3],
+        "taskset": True,
+        "taskset_detail": "ok",
+        "cgroup_cpuset": False,
+        "cgroup_cpuset_detail": "cpuset not among the cgroup v2 controllers",
+        "applied": True,
+        "harness_cpus": [0],
+        "bench_cpus": "1,2,3",
+        "reason": "harness on CPU 0, benchmark processes on 1,2,3",
+    }
+    manifest["adaptive"] = {  # harness/adaptive.py's record
+        "until_ci": 2.0,  # percent
+        "max_reps": 40,
+        "budget_min": 30,
+        "initial_reps": 10,
+        "steps": [
+            {
+                "reps": 10,
+                "worst": 0.081,
+                "worst_row": "Scheduler-2 ns/op",
+                "met": 3,
+                "rows": 9,
+                "added": 10,
+            },
+            {
+                "reps": 20,
+                "worst": 0.019,
+                "worst_row": "probe-2 stw-pause-max-ms",
+                "met": 9,
+                "rows": 9,
+                "added": 0,
+            },
+        ],
+        "stopped": "precision reached",
+    }
+    html = render_report(tmp_path, six_verdict_rows(), manifest=manifest, warnings=[])[
+        "report.html"
+    ].read_text()
+    part = html.split('id="precision"', 1)[1].split("<h3>Failed processes</h3>", 1)[0]
+    # The underpowered row's [0.9, 1.3]: exp((ln 1.3 − ln 0.9) / 2) − 1 = 20 %.
+    assert "Widest headline CI in this report" in part and "<b>±20 %</b> (P ns/op)" in part
+    adaptive = part.split('id="adaptive"', 1)[1].split("</table>", 1)[0]
+    assert "every headline CI within ±2 %" in adaptive
+    assert "from 10 reps, at most 40, budget 30 min" in adaptive
+    assert "reached <b>20</b> reps; stopped: <b>precision reached</b>" in adaptive
+    steps = re.findall(r'<tr><td class="num">(\d+)</td><td class="num">([^<]+)</td>', adaptive)
+    assert steps == [("10", "±8.1 %"), ("20", "±1.9 %")]
+    assert '<td class="num">3 of 9</td><td class="num">10</td>' in adaptive  # blocks added
+    assert "9 of 9" in adaptive and "Scheduler-2 ns/op" in adaptive
+    noise = part.split('id="noise"', 1)[1]
+    assert "more than <b>0.25</b> cores" in noise and "at most 2 times" in noise
+    assert "Re-run for interference: <b>1</b> process (2 attempts" in noise
+    assert (
+        f'<td class="name">{slug}</td><td class="num">2</td><td class="num">1.01, 0.97</td>'
+        in noise
+    )
+    assert "kept noisy after the last retry: <b>1</b>" in noise
+    isolation = part.split('id="isolation"', 1)[1]
+    assert "harness on CPU 0, benchmark processes on 1,2,3" in isolation
+    assert "<th>benchmark CPUs</th><td>1,2,3</td>" in isolation
+    assert "not available (cpuset not among the cgroup v2 controllers)" in isolation
+    assert "not recorded" not in part
+    # The run order carries each process's interference and re-runs.
+    order = html.split("<h3>Run order</h3>", 1)[1].split("</table>", 1)[0]
+    assert '<td class="num bad">0.31</td><td class="num">2</td>' in order
+
+
+def test_run_precision_and_noise_say_not_recorded_for_older_runs(tmp_path):
+    html = render_report(
+        tmp_path, pd.DataFrame(), manifest=tiny_manifest(["baseline"]), warnings=[]
+    )["report.html"].read_text()
+    part = html.split('id="precision"', 1)[1].split("<h3>Failed processes</h3>", 1)[0]
+    assert "Adaptive reps: not recorded" in part
+    assert "Noise guard: not recorded" in part and "Isolation: not recorded" in part
+    assert "Widest headline CI" not in part  # no comparisons, nothing to say
+
+
+# --- claims against the new verdicts -------------------------------------------------------
+
+
+def claim_inputs(rows: list[dict]) -> claims.ClaimInputs:
+    return claims.ClaimInputs(
+        frames={},
+        comparisons=normalize_comparisons(rows_frame(rows)),
+        manifest={"variants": [{"name": "baseline", "go": GO}, {"name": "cand", "go": GO}]},
+        baseline="baseline",
+        variants=["baseline", "cand"],
+    )
+
+
+def test_claims_read_inconclusive_and_underpowered_rows_by_their_ci():
+    def scheduler(**given):
+        row = stats_row(benchmark="Scheduler-2", **given)
+        return claims.claim_scheduler_speedup(claim_inputs([row]))
+
+    # Not significant, but the CI excludes the article's −25.5 %: refuted, whatever the verdict.
+    for verdict in ("same", "inconclusive", "underpowered"):
+        assert scheduler(verdict=verdict, ci_low=0.9, ci_high=1.1).verdict == claims.REFUTED
+    wide = scheduler(verdict="underpowered", ci_low=0.6, ci_high=1.2, p_min=0.0625)
+    assert wide.verdict == claims.NOT_MEASURED and "more reps" in wide.measured
+    assert "n=5 pairs" in wide.measured
+    # An A/A row is never the candidate's.
+    aa_only = stats_row(benchmark="Scheduler-2", verdict="better", ratio=0.75, family="aa")
+    assert claims.claim_scheduler_speedup(claim_inputs([aa_only])).verdict == claims.NOT_MEASURED
+
+    def mark(**given):
+        row = stats_row(
+            benchmark="probe-2", metric="start-latency-p99-ns", unit="ns", phase="mark", **given
+        )
+        return claims.claim_patch_mark_latency(claim_inputs([row])).verdict
+
+    assert mark(verdict="inconclusive", ratio=0.9, ci_low=0.7, ci_high=1.1) == claims.REFUTED
+    assert mark(verdict="inconclusive", ratio=0.5, ci_low=0.1, ci_high=2.0) == claims.NOT_MEASURED
+    assert mark(verdict="better", ratio=0.01, ci_low=0.005, ci_high=0.05) == claims.HOLDS
 
 
 # --- escaping -------------------------------------------------------------------------
@@ -537,7 +918,7 @@ def test_the_browser_check_would_catch_an_external_request(rendered, tmp_path):
 # --- A/A ----------------------------------------------------------------------------
 
 
-def test_aa_arm_gets_its_own_block_and_stays_out_of_the_verdicts(tmp_path):
+def aa_run(tmp_path: Path, aa: dict) -> tuple[dict[str, Path], pd.DataFrame]:
     variants = ["baseline", "cand", "baseline-aa"]
     samples = samples_frame(
         [
@@ -547,8 +928,7 @@ def test_aa_arm_gets_its_own_block_and_stays_out_of_the_verdicts(tmp_path):
             for rep in (1, 2, 3)
         ]
     )
-    comparisons = placeholder_comparisons(samples)
-    aa = {"rows": 2, "flagged": 1, "rate": 0.5}  # harness/stats' aa_false_positive_rate shape
+    comparisons = placeholder_comparisons(samples, aa_arm="baseline-aa")
     paths = render_report(
         tmp_path,
         comparisons,
@@ -557,15 +937,72 @@ def test_aa_arm_gets_its_own_block_and_stays_out_of_the_verdicts(tmp_path):
         warnings=[],
         aa=aa,
     )
+    return paths, comparisons
+
+
+AA = {  # harness.stats.aa_calibration's shape
+    "candidate": "baseline-aa",
+    "rows": 2,
+    "tested": 2,
+    "flagged": 1,
+    "rate": 0.5,
+    "expected_flagged": 0,
+    "p_any_flagged_max": 0.05,
+    "raw_below_alpha": 1,
+    "expected_raw": 0.1,
+    "expected_range": [0, 1],
+    "raw_ok": True,
+    "alpha": 0.05,
+}
+
+
+def test_aa_calibration_block_and_the_arm_stays_out_of_the_verdicts(tmp_path):
+    paths, _ = aa_run(tmp_path, AA)
     html = paths["report.html"].read_text()
-    verdicts = html.split('id="verdicts"', 1)[1].split("</section>", 1)[0]
-    block = html.split('id="aa"', 1)[1].split("</section>", 1)[0]
+    verdicts = section(html, "verdicts")
+    block = section(html, "aa")
     assert "baseline-aa" not in verdicts and verdicts.count('class="row-') == 2
-    assert "<b>1</b> of 2" in block and "50.0%" in block and ">B<" in block
+    assert "<h2>A/A calibration</h2>" in block and ">B<" in block
+    assert "Flagged better/worse: 1 of 2 decided (not unreliable) rows" in block
+    assert "the expected number is 0" in block and "P(any flagged) ≤ 5%" in block
+    assert "Raw (unadjusted) p &lt; 0.05: 1 of 2 tested rows" in block
+    assert "α·tested = 0.1, 95 % binomial range 0–1" in block and "Within the range" in block
+    assert "never changes the candidate&#39;s rows" in block and "exit code" in block
+    # The header counts the candidate's rows only; the A/A arm is pointed to, not counted.
+    header = html.split("<header>", 1)[1].split("</header>", 1)[0]
+    assert header.count('class="family"') == 2 and "counted on its own" in header
     summary = strict_json(paths["summary.json"].read_text())
-    assert summary["aa"] == {**aa, "candidate": "baseline-aa"}
+    assert summary["aa"] == AA
     assert len(summary["comparisons"]) == 4  # every row stays in the machine-readable file
-    assert "**A/A** (`baseline-aa`): 1 of 2 rows flagged" in paths["summary.md"].read_text()
+    md = paths["summary.md"].read_text()
+    assert "**A/A calibration** (`baseline-aa`): 1 of 2 rows flagged (null: 0, P(any) ≤ 5%)" in md
+    assert "raw p < 0.05 in 1 of 2 tested rows (null: 0.1, 95 % binomial range 0–1)" in md
+    assert "never changes the candidate's rows or the exit code" in md
+    # The candidate's A (×2) and B (same); the A/A arm's flagged B is not counted with them.
+    assert (
+        "**Verdicts, headline**: 1 worse, 0 better, 0 inconclusive, 0 underpowered, "
+        "0 unreliable, 1 same (2 rows)"
+    ) in md
+    assert "**Verdicts, secondary**: 0 worse" in md and "(0 rows)" in md
+
+
+def test_aa_raw_p_above_the_null_range_says_so(tmp_path):
+    paths, _ = aa_run(tmp_path, {**AA, "raw_below_alpha": 2, "raw_ok": False})
+    block = section(paths["report.html"].read_text(), "aa")
+    assert '<li class="bad">' in block and "Above the range" in block
+    assert "above it" in paths["summary.md"].read_text()
+
+
+def test_an_older_aa_result_renders_with_what_it_has(tmp_path):
+    old = {"rows": 2, "flagged": 1, "rate": 0.5}  # before aa_calibration
+    paths, _ = aa_run(tmp_path, old)
+    block = section(paths["report.html"].read_text(), "aa")
+    assert "1 of 2 decided (not unreliable) rows" in block and "50.0%" in block
+    assert "Raw p-values below α: not recorded" in block
+    assert strict_json(paths["summary.json"].read_text())["aa"] == {
+        **old,
+        "candidate": "baseline-aa",
+    }
 
 
 # --- provenance -------------------------------------------------------------------------

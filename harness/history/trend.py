@@ -4,7 +4,7 @@
 
 index.html is self-contained like the A/B report (inline CSS and SVG, a CSP that blocks
 every load, jinja2 autoescaping on): the open alerts; per series and headline metric
-(ns/op, STW, start latency: harness/report's `is_key_metric`) the per-night median with
+(ns/op, STW, start latency: the headline family of harness/metrics.py) the per-night median with
 the interquartile band of the processes, toolchain changes (dotted) and alerts (red /
 green) marked; the nights with links to each night's report; the resolved alerts.
 summary.md has the alerts and the series, to paste into an issue or a chat.
@@ -26,8 +26,9 @@ from harness.history.alerts import describe
 from harness.history.detect import as_date, night_medians
 from harness.history.plots import trend_figure
 from harness.history.store import History
+from harness.metrics import is_headline
 from harness.report.units import format_value
-from harness.report.verdicts import change, interval, is_key_metric, pvalue
+from harness.report.verdicts import change, interval, pvalue
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("harness.history", "templates"),
@@ -179,7 +180,7 @@ def _series_view(name, nights, frame, alerts, out_dir) -> dict:
     mine = alerts[alerts["series"] == name] if not alerts.empty else alerts
     figures = []
     if not frame.empty:
-        key = frame[frame["metric"].map(is_key_metric)]
+        key = frame[frame["metric"].map(is_headline)]
         medians = night_medians(key) if not key.empty else key
         present = list(dict.fromkeys(medians["metric"])) if len(medians) else []
         listed = {m for _, metrics in FAMILIES for m in metrics}

@@ -5,11 +5,14 @@
 
 writes into run_dir:
 
-- report.html     self-contained page (inline CSS and SVG, nothing fetched): verdicts,
+- report.html     self-contained page (inline CSS and SVG, nothing fetched): verdict
+                  counts per candidate and family, the verdicts table with its legend,
                   ns/op per process, STW pause and goroutine start latency CDFs, GC
-                  behaviour, toolchain provenance with patch diffs, machine, run order,
-                  failures, parse warnings, and an A/A block when given;
-- summary.md      verdict counts and the notable rows, to paste into a PR;
+                  behaviour, toolchain provenance with patch diffs, machine, run precision
+                  and noise (adaptive reps, noise guard, isolation), run order, failures,
+                  parse warnings, and the A/A calibration when given;
+- summary.md      verdict counts per family, the A/A calibration, the headline rows and
+                  the other flagged ones, the legend: to paste into a PR;
 - summary.json    the comparisons and a digest of the manifest (strict JSON, NaN -> null);
 - bench.txt       Go benchmark format keyed by `toolchain:`, for `benchstat -col toolchain`;
 - pyperf.json     the baseline's pyperf suite; pyperf-<variant>.json for every variant,
@@ -25,12 +28,20 @@ from pathlib import Path
 
 import pandas as pd
 
+from harness.metrics import AA_FAMILY, is_headline
 from harness.report.benchfmt import write_bench
 from harness.report.html import render_html
 from harness.report.inputs import load_inputs, normalize_comparisons
 from harness.report.pyperf_json import write_pyperf
 from harness.report.summary import write_summaries
-from harness.report.verdicts import counts_text, is_key_metric, one_line, ordered, pairs
+from harness.report.verdicts import (
+    counts_text,
+    family_counts_text,
+    family_of,
+    one_line,
+    ordered,
+    pairs,
+)
 
 __all__ = ["headline", "render_report"]
 
@@ -79,24 +90,31 @@ def flat_phases(samples: pd.DataFrame) -> pd.DataFrame:
 
 
 def headline(comparisons: pd.DataFrame) -> str:
-    """Verdict counts per candidate; then the biggest worse and better rows, key metrics
-    (ns/op, STW, start latency) first."""
+    """Verdict counts per candidate, headline and secondary families apart (an A/A arm's
+    rows counted on their own, never with a candidate's); then the biggest worse and
+    better rows of the candidates, headline metrics (harness/metrics.py) first."""
     frame = normalize_comparisons(comparisons)
     if frame.empty:
         return "no comparisons"
-    multi = len(pairs(frame)) > 1
-    lines = [
-        " · ".join(
-            f"{c} vs {b}: {counts_text(frame[(frame.baseline == b) & (frame.candidate == c)])}"
-            for b, c in pairs(frame)
-        )
+    aa = family_of(frame) == AA_FAMILY
+    main, aa_rows = frame[~aa], frame[aa]
+    multi = len(pairs(main)) > 1
+    counted = [
+        f"{c} vs {b}: " + family_counts_text(main[(main.baseline == b) & (main.candidate == c)])
+        for b, c in pairs(main)
     ]
+    counted += [
+        f"{c} vs {b} (A/A): "
+        + counts_text(aa_rows[(aa_rows.baseline == b) & (aa_rows.candidate == c)])
+        for b, c in pairs(aa_rows)
+    ]
+    lines = [" · ".join(counted)]
     parts = []
     for verdict in ("worse", "better"):
-        rows = ordered(frame[frame["verdict"] == verdict])
+        rows = ordered(main[main["verdict"] == verdict])
         if rows.empty:
             continue
-        key = rows["metric"].map(is_key_metric)
+        key = rows["metric"].map(is_headline)
         rows = pd.concat([rows[key], rows[~key]])
         shown = rows.head(_HEADLINE_ROWS)
         more = f" (+{len(rows) - len(shown)} more)" if len(rows) > len(shown) else ""

@@ -26,8 +26,12 @@ import pandas as pd
 from harness.parse.trace_tables import ALL_SYMBOLS
 from harness.report.stw_views import CPU_CLOCK, first_after_stw, phase_table
 from harness.report.units import format_value
+from harness.report.verdicts import sample_size
 
 HOLDS, REFUTED, PARTLY, NOT_MEASURED = "holds", "refuted", "partly", "not measured"
+# Comparison verdicts (harness/stats) that decide nothing by themselves: not significant.
+# Their CI still can: one that excludes the claimed effect refutes it.
+NOT_SIGNIFICANT = ("same", "inconclusive", "underpowered")
 ARTICLE_SCHEDULER_RATIO = 957 / 1284  # 1284 → 957 ns/op, "−25.5 %"
 BURST_SPAWNS_PER_OP = 1024  # go_workloads: BenchmarkBurstSpawn spawns 1024 per op
 
@@ -117,11 +121,14 @@ def _comparison(
         & (comparisons["phase"] == phase)
         & ~comparisons["candidate"].astype(str).str.endswith("-aa")
     ]
+    if "family" in rows:
+        rows = rows[rows["family"] != "aa"]  # the A/A arm is never a candidate
     return None if rows.empty else rows.iloc[0]
 
 
 def _change(row: pd.Series) -> str:
-    """ "−63.5% [95% CI −96.3%, −37.9%], p 0.008, q 0.26" (q: BH over the report's rows)."""
+    """ "−63.5% [95% CI −96.3%, −37.9%], p 0.008, q 0.26" (q: BH within the row's family;
+    none for a row that could not be tested to α, "underpowered")."""
     ratio, low, high = (float(row[k]) for k in ("ratio", "ci_low", "ci_high"))
     text = f"{(ratio - 1) * 100:+.1f}%" if math.isfinite(ratio) else "–"
     if math.isfinite(low) and math.isfinite(high):
@@ -337,9 +344,10 @@ def claim_scheduler_speedup(inputs: ClaimInputs) -> Claim:
     """Article 5: the patch gives 1284 → 957 ns/op (−25.5 %) on BenchmarkScheduler.
 
     holds: our Scheduler row is `better` and its CI contains the article's ratio;
-    partly: `better` but the CI excludes it; refuted: `same`/`worse` and the CI's low end
-    is above the article's ratio; not measured: no row, unreliable, or a CI wide enough
-    to contain both no change and the claim."""
+    partly: `better` but the CI excludes it; refuted: not `better` (`worse`, `same`,
+    `inconclusive`, `underpowered`) and the CI's low end is above the article's ratio;
+    not measured: no row, unreliable, or a CI wide enough to contain the claim without
+    a significant improvement (an `inconclusive` or `underpowered` row: more reps)."""
     claim = (
         "The runqget-priority patch gives 1284 → 957 ns/op (−25.5 %) on "
         "BenchmarkScheduler (GOMAXPROCS=4, -count=5)."
@@ -369,7 +377,11 @@ def claim_scheduler_speedup(inputs: ClaimInputs) -> Claim:
         result = REFUTED
     else:
         result = NOT_MEASURED
-        measured += " The CI is too wide to decide."
+        measured += " The CI is too wide to decide" + (
+            " (the test cannot reach significance at this n: more reps)."
+            if verdict == "underpowered"
+            else "."
+        )
     return Claim("article 5", claim, measured, result, rerun)
 
 
@@ -405,8 +417,9 @@ def claim_patch_mark_latency(inputs: ClaimInputs) -> Claim:
     """BACKGROUND.md: running runnext before the GC worker cuts mark-phase start latency
     (p99 294 µs → 2.9 µs on 2 cores).
 
-    holds: the mark-phase p99 row is `better`; refuted: `worse`, or `same` with a CI
-    that excludes halving; not measured: no trace rows, unreliable, or a wide CI."""
+    holds: the mark-phase p99 row is `better`; refuted: `worse`, or not significant
+    (`same`, `inconclusive`, `underpowered`) with a CI that excludes even halving; not
+    measured: no trace rows, unreliable, or a CI wide enough to hold the claim."""
     claim = (
         "(this project) Letting a P run the goroutine in `runnext` before a GC mark worker "
         "cuts mark-phase start latency (p99 294 µs → 2.9 µs, 2 cores, Go 1.27.3)."
@@ -433,7 +446,7 @@ def claim_patch_mark_latency(inputs: ClaimInputs) -> Claim:
     verdict, low = str(row["verdict"]), float(row["ci_low"])
     if verdict == "better":
         result = HOLDS
-    elif verdict == "worse" or (verdict == "same" and math.isfinite(low) and low > 0.5):
+    elif verdict == "worse" or (verdict in NOT_SIGNIFICANT and math.isfinite(low) and low > 0.5):
         result = REFUTED
     else:
         result = NOT_MEASURED
@@ -461,7 +474,5 @@ def _after_us(inputs: ClaimInputs) -> str:
 
 
 def _n(row: pd.Series) -> str:
-    def count(x) -> str:
-        return str(int(x)) if isinstance(x, int | float) and math.isfinite(x) else "–"
-
-    return f"{count(row['n_baseline'])}/{count(row['n_candidate'])}"
+    """ "5 pairs" (paired by block) or "5/4" processes, as in the verdicts table."""
+    return sample_size(row)

@@ -14,10 +14,13 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
+from harness.metrics import METRICS
 from harness.report import claims, derive, plots, provenance, stw_plots, stw_views
+from harness.report.aa import aa_view
 from harness.report.inputs import ReportInputs
+from harness.report.run_quality import precision_view
 from harness.report.units import format_value
-from harness.report.verdicts import counts, ordered, pairs, row_views
+from harness.report.verdicts import LEGEND, family_counts, margin_text, ordered, pairs, row_views
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("harness.report", "templates"),
@@ -53,8 +56,10 @@ def context(inputs: ReportInputs) -> dict:
         "baseline": inputs.baseline,
         "variants": [{"name": v, "color": colors[v]} for v in variants],
         "facts": _facts(inputs),
-        "counts": counts(comparisons),
+        "family_counts": family_counts(comparisons),
         "rows": row_views(ordered(comparisons)),
+        "legend": LEGEND,
+        "equivalence_note": equivalence_note(manifest),
         "multi_candidate": len(pairs(comparisons)) > 1 if not comparisons.empty else False,
         "ns_op_svg": _safe(plots.ns_op_strips(frames["samples"], variants, colors, comparisons)),
         "stw_sweep_svg": _safe(plots.stw_cdfs(gc, "stw_sweep_term_ms", variants, colors)),
@@ -75,8 +80,27 @@ def context(inputs: ReportInputs) -> dict:
         "order": provenance.order_rows(manifest),
         "failures": provenance.failure_rows(manifest),
         "warnings": provenance.warning_rows(inputs.warnings),
-        "aa": _aa(inputs),
+        "aa": aa_view(inputs),
+        "precision": precision_view(manifest, comparisons),
     }
+
+
+def equivalence_note(manifest: dict) -> str:
+    """Where the `same` margins come from: --equivalence, or each kind's default."""
+    given = (manifest.get("options") or {}).get("equivalence")
+    if isinstance(given, int | float) and math.isfinite(given):
+        return f"this run: --equivalence {margin_text(given)} for every row"
+    kinds: dict[str, list[float]] = {}
+    for metric in METRICS:
+        kinds.setdefault(metric.kind, [])
+        if metric.equivalence not in kinds[metric.kind]:
+            kinds[metric.kind].append(metric.equivalence)
+    parts = []
+    for kind, margins in kinds.items():
+        low, high = min(margins), max(margins)
+        text = margin_text(low) if low == high else f"±{low * 100:g}–{high * 100:g} %"
+        parts.append(f"{kind} {text}")
+    return "defaults per kind of metric (harness/metrics.py): " + ", ".join(parts)
 
 
 def _stw_context(inputs: ReportInputs, colors: dict[str, str]) -> dict:
@@ -273,32 +297,6 @@ def _perf_tables(perf: pd.DataFrame, variants: list[str], top: int = 12) -> list
             }
         )
     return tables
-
-
-def _aa(inputs: ReportInputs) -> dict | None:
-    """The A/A block: harness/stats' {"rows": n, "flagged": k, "rate": k/n or None}."""
-    aa = inputs.aa
-    if aa is None:
-        return None
-    rate = aa.get("rate")
-    arm = inputs.aa_comparisons
-    flagged = arm[arm["verdict"].isin(["better", "worse"])]
-    return {
-        "arm": inputs.aa_arm or "?",
-        "n_rows": _count(aa.get("rows")),
-        "flagged": _count(aa.get("flagged")),
-        "rate": f"{float(rate):.1%}" if _finite(rate) else "–",
-        "rows": row_views(ordered(flagged)),
-    }
-
-
-def _count(value) -> str:
-    """A count that may come as a number or as the rows themselves."""
-    if value is None:
-        return "?"
-    if isinstance(value, pd.DataFrame | list | tuple):
-        return str(len(value))
-    return str(int(value)) if _finite(value) else "?"
 
 
 def _finite(value) -> bool:

@@ -15,30 +15,39 @@ from pathlib import Path
 
 import pandas as pd
 
+from harness.metrics import AA_FAMILY, HEADLINE, SECONDARY, is_headline
+from harness.stats import COMPARISON_COLUMNS as STATS_COLUMNS
 from harness.tables import TABLE_COLUMNS, TABLES
 
 AA_SUFFIX = "-aa"  # the A/A arm is the baseline run again under this suffix (stwbench ab --aa)
 
-# The stats stage's comparisons table, column for column (harness/stats `compare`).
-COMPARISON_COLUMNS: dict[str, str] = {
-    "benchmark": "str",
-    "metric": "str",
-    "unit": "str",
-    "direction": "str",
-    "baseline": "str",
-    "candidate": "str",
-    "baseline_median": "float64",
-    "candidate_median": "float64",
-    "n_baseline": "float64",  # counts, but float so a missing one can be NaN
-    "n_candidate": "float64",
-    "ratio": "float64",
-    "ci_low": "float64",
-    "ci_high": "float64",
-    "p_value": "float64",
-    "q_value": "float64",
-    "verdict": "str",
-    "phase": "str",
-}
+# The comparisons table is harness/stats' (`COMPARISON_COLUMNS`, column for column, in its
+# order): the report only decides how to hold each column. Counts are integers (nullable,
+# so a hand-made or older frame without one shows "–"), labels are strings, the rest are
+# numbers. A column the stats stage adds later is a number unless named here.
+_TEXT_COLUMNS = frozenset(
+    (
+        "benchmark",
+        "metric",
+        "unit",
+        "direction",
+        "baseline",
+        "candidate",
+        "family",
+        "test",
+        "verdict",
+        "phase",
+    )
+)
+
+
+def _dtype(column: str) -> str:
+    if column.startswith("n_"):
+        return "Int64"
+    return "str" if column in _TEXT_COLUMNS else "float64"
+
+
+COMPARISON_DTYPES: dict[str, str] = {c: _dtype(c) for c in STATS_COLUMNS}
 
 
 @dataclass
@@ -80,32 +89,42 @@ class ReportInputs:
 
     @property
     def aa_arm(self) -> str | None:
-        """The A/A arm's variant name when an A/A result was given.
-
-        harness/stats' A/A dict ({"rows", "flagged", "rate"}) does not name its arm; the
-        runs stage names it `<baseline>-aa`. An explicit "candidate" key wins."""
-        if self.aa is None:
-            return None
-        named = self.aa.get("candidate") or self.aa.get("arm")
+        """The A/A arm's variant name: the A/A dict's "candidate" (harness/stats'
+        aa_calibration names it); else the candidate of rows in the `aa` family; else,
+        when an A/A result was given, `<baseline>-aa` (the runs stage's name for it)."""
+        named = (self.aa or {}).get("candidate") or (self.aa or {}).get("arm")
         if named:
             return str(named)
+        frame = self.comparisons
+        if not frame.empty:
+            tagged = frame.loc[frame["family"] == AA_FAMILY, "candidate"]
+            if not tagged.empty:
+                return str(tagged.iloc[0])
+        if self.aa is None:
+            return None
         guess = f"{self.baseline}{AA_SUFFIX}"
         return guess if guess in self.variants else None
 
+    def _aa_rows(self) -> pd.Series:
+        frame = self.comparisons
+        arm = self.aa_arm
+        mask = frame["family"] == AA_FAMILY
+        if arm is not None:
+            mask = mask | (frame["candidate"] == arm)
+        return mask
+
     @property
     def main_comparisons(self) -> pd.DataFrame:
-        """The comparisons without the A/A arm's rows (those are shown on their own)."""
-        arm = self.aa_arm
-        if arm is None or self.comparisons.empty:
+        """The candidates' rows: never the A/A arm's (shown, and counted, on their own)."""
+        if self.comparisons.empty:
             return self.comparisons
-        return self.comparisons[self.comparisons["candidate"] != arm].reset_index(drop=True)
+        return self.comparisons[~self._aa_rows()].reset_index(drop=True)
 
     @property
     def aa_comparisons(self) -> pd.DataFrame:
-        arm = self.aa_arm
-        if arm is None or self.comparisons.empty:
+        if self.comparisons.empty:
             return self.comparisons.iloc[0:0]
-        return self.comparisons[self.comparisons["candidate"] == arm].reset_index(drop=True)
+        return self.comparisons[self._aa_rows()].reset_index(drop=True)
 
     @property
     def workloads(self) -> list[str]:
@@ -141,18 +160,33 @@ def load_inputs(
 
 
 def normalize_comparisons(comparisons: pd.DataFrame | None) -> pd.DataFrame:
-    """A copy with every documented column present and numeric columns as floats."""
+    """A copy with every column of harness/stats' table present, in its order, typed.
+
+    Frames from before a column existed (older summary.json files, hand-made test
+    frames) still normalize: a missing count is <NA>, a missing number NaN, a missing
+    label "". A missing `phase` is "all" (whole-process rows); a missing `family` is the
+    metric's own (harness/metrics.py; the A/A arm's rows are recognised by their
+    candidate in `ReportInputs`). Columns the stats stage does not know are kept, after.
+    """
     frame = pd.DataFrame() if comparisons is None else comparisons.copy()
-    for name, dtype in COMPARISON_COLUMNS.items():
+    for name, dtype in COMPARISON_DTYPES.items():
         if name not in frame:
-            frame[name] = math.nan if dtype == "float64" else ""
-        if dtype == "float64":
+            frame[name] = pd.NA if dtype == "Int64" else (math.nan if dtype == "float64" else "")
+        if dtype == "Int64":
+            frame[name] = pd.to_numeric(frame[name], errors="coerce").round().astype("Int64")
+        elif dtype == "float64":
             frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
         else:
             frame[name] = frame[name].fillna("").astype(str)
     if (frame["phase"] == "").all():
         frame["phase"] = "all"
-    return frame.reset_index(drop=True)
+    missing = frame["family"] == ""
+    if missing.any():
+        frame.loc[missing, "family"] = [
+            HEADLINE if is_headline(m) else SECONDARY for m in frame.loc[missing, "metric"]
+        ]
+    extra = [c for c in frame.columns if c not in COMPARISON_DTYPES]
+    return frame[[*COMPARISON_DTYPES, *extra]].reset_index(drop=True)
 
 
 def _frames(run_dir: Path, given: dict[str, pd.DataFrame] | None) -> dict[str, pd.DataFrame]:

@@ -176,6 +176,7 @@ def order_rows(manifest: dict) -> list[dict]:
         key = (item.get("variant"), item.get("workload"), item.get("gomaxprocs"), item.get("rep"))
         process = processes.get(slugs.get(key, ""), {})
         duration = process.get("duration_s")
+        interference = process.get("interference_cores")
         rows.append(
             {
                 "index": str(item.get("index", "")),
@@ -185,6 +186,10 @@ def order_rows(manifest: dict) -> list[dict]:
                 "rep": str(item.get("rep", "")),
                 "status": str(process.get("status") or "not run"),
                 "duration": f"{duration:.2f} s" if _number(duration) else "–",
+                # The noise guard's figures (harness/runs/noise.py); absent in older runs.
+                "interference": f"{interference:.2f}" if _number(interference) else "–",
+                "attempts": str(len(process["attempts"] or [])) if "attempts" in process else "–",
+                "noisy": bool(process.get("noisy")),
             }
         )
     return rows

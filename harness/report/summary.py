@@ -13,8 +13,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harness.report.inputs import COMPARISON_COLUMNS, ReportInputs
-from harness.report.verdicts import counts_text, notable, ordered, pairs, row_views
+from harness.report.aa import aa_view
+from harness.report.inputs import COMPARISON_DTYPES, ReportInputs
+from harness.report.verdicts import (
+    LEGEND,
+    family_counts,
+    notable,
+    ordered,
+    pairs,
+    row_views,
+)
 
 
 def manifest_digest(inputs: ReportInputs) -> dict:
@@ -51,13 +59,15 @@ def manifest_digest(inputs: ReportInputs) -> dict:
 
 
 def summary_json(inputs: ReportInputs) -> str:
+    """Every comparison row (the A/A arm's included: it is data), the manifest digest and
+    the A/A calibration under "aa"."""
     rows = ordered(inputs.comparisons)
     records = [
-        {column: _plain(row[column]) for column in COMPARISON_COLUMNS} for _, row in rows.iterrows()
+        {column: _plain(row[column]) for column in COMPARISON_DTYPES} for _, row in rows.iterrows()
     ]
     for record in records:
-        for column in ("n_baseline", "n_candidate"):
-            if isinstance(record[column], float):
+        for column, dtype in COMPARISON_DTYPES.items():
+            if dtype == "Int64" and isinstance(record[column], float):
                 record[column] = int(record[column])
     document = {
         "run_id": inputs.run_id,
@@ -67,6 +77,23 @@ def summary_json(inputs: ReportInputs) -> str:
     if inputs.aa is not None:
         document["aa"] = {**inputs.aa, "candidate": inputs.aa_arm}
     return json.dumps(_plain(document), indent=2, allow_nan=False) + "\n"
+
+
+def _counts_lines(comparisons: pd.DataFrame) -> list[str]:
+    """One line per candidate and family, all six verdicts (zeros included)."""
+    groups = family_counts(comparisons)
+    if not groups:
+        return ["**Verdicts:** no rows", ""]
+    lines = []
+    for group in groups:
+        who = f" ({group['candidate']} vs {group['baseline']})" if len(groups) > 1 else ""
+        for family in group["families"]:
+            cells = ", ".join(f"{n} {v}" for v, n in family["counts"].items())
+            lines.append(
+                f"**Verdicts, {family['family']}**{_md_text(who)}: {cells} "
+                f"({family['total']} row{'' if family['total'] == 1 else 's'})  "
+            )
+    return [*lines, ""]
 
 
 def summary_markdown(inputs: ReportInputs) -> str:
@@ -81,32 +108,33 @@ def summary_markdown(inputs: ReportInputs) -> str:
         _md_text(str(digest["machine"].get("cpu_model") or "")),
     ]
     lines += [" · ".join(f for f in facts if f), ""]
-    lines += [f"**Verdicts:** {counts_text(comparisons)}", ""]
-    if inputs.aa is not None:
-        aa = inputs.aa
-        rate = aa.get("rate")
-        rate_text = f"{rate:.1%}" if isinstance(rate, int | float) and math.isfinite(rate) else "–"
+    lines += _counts_lines(comparisons)
+    calibration = aa_view(inputs)
+    if calibration is not None:
         lines += [
-            f"**A/A** (`{inputs.aa_arm}`): {aa.get('flagged')} of {aa.get('rows')} rows "
-            f"flagged, false-positive rate {rate_text}",
+            f"**A/A calibration** (`{_md_code(calibration['arm'])}`): "
+            + calibration["summary"],  # our own sentence: numbers, no data from processes
             "",
         ]
     rows = row_views(notable(comparisons))
     if rows:
         multi = len(pairs(comparisons)) > 1
-        header = ["benchmark", "metric", "baseline", "candidate", "change", "95% CI", "p", "q"]
-        header += ["n", "verdict"] + (["variant"] if multi else [])
+        header = ["benchmark", "metric", "baseline", "candidate", "change", "95% CI", "test"]
+        header += ["MDC", "p", "q", "n", "verdict"] + (["variant"] if multi else [])
         lines.append("| " + " | ".join(header) + " |")
         lines.append("|" + "|".join("---" for _ in header) + "|")
         for r in rows:
+            p_cell = r["p"] + (f" ({r['p_floor']})" if r["p_floor"] else "")
             cells = [
                 f"`{_md_code(r['benchmark'])}`",
-                f"`{_md_code(r['metric'])}`",
+                f"`{_md_code(r['metric'])}`" + (" ★" if r["key"] else ""),
                 r["baseline_median"],
                 r["candidate_median"],
                 f"**{r['change']}**" if r["verdict"] in ("better", "worse") else r["change"],
                 r["ci"],
-                r["p"],
+                _md_text(str(r["test"])),
+                r["mdc"] or "–",
+                _md_text(p_cell),
                 r["q"],
                 r["n"],
                 _md_text(str(r["verdict"])),
@@ -116,8 +144,10 @@ def summary_markdown(inputs: ReportInputs) -> str:
             lines.append("| " + " | ".join(str(c) for c in cells) + " |")
         lines.append("")
         lines.append(
-            "Rows: every change that is not `same`, plus ns/op, STW and start-latency metrics."
+            "Rows: every headline metric (★: ns/op, STW, start latency; harness/metrics.py), "
+            "plus other rows that are worse, better or unreliable."
         )
+        lines += ["", *(f"- {text}" for text in legend_lines())]
     else:
         lines.append("No comparisons.")
     lines += [
@@ -126,6 +156,11 @@ def summary_markdown(inputs: ReportInputs) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def legend_lines() -> list[str]:
+    """The legend of the verdicts table, as markdown (the page has its own markup)."""
+    return [f"**{term}**: {text}" for term, text in LEGEND]
 
 
 def write_summaries(inputs: ReportInputs) -> dict[str, Path]:

@@ -55,4 +55,3 @@ def aa_calibration(comparisons: pd.DataFrame, aa_candidate: str, *, alpha: float
         "raw_ok": below <= high if n else None,
         "alpha": alpha,
     }
-

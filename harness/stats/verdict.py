@@ -1,16 +1,16 @@
 """The rule that turns one comparison row's statistics into a verdict that says what it knows.
 
-    better / worse   significant within its family (BH q < α) and the CI excludes no change,
-                     in the metric's direction;
-    same             the CI lies inside ±equivalence: any change is smaller than what matters;
-    inconclusive     neither: not significant, but the CI is too wide to rule out a change
-                     that matters (more reps would tell);
-    underpowered     the test cannot reach significance at this n and tie pattern at all
-                     (its smallest attainable p-value exceeds α) and the CI does not show
-                     equivalence either; such rows do not enter the family's m;
-    unreliable       an arm has fewer than `min_n` processes, or a process of either arm's
-                     (variant, workload) failed: missing data that is not missing at random
-                     (crashes and hangs cluster in the slow tail), so the survivors are biased.
+better / worse   significant within its family (BH q < α) and the CI excludes no change,
+                 in the metric's direction;
+same             the CI lies inside ±equivalence: any change is smaller than what matters;
+inconclusive     neither: not significant, but the CI is too wide to rule out a change
+                 that matters (more reps would tell);
+underpowered     the test cannot reach significance at this n and tie pattern at all
+                 (its smallest attainable p-value exceeds α) and the CI does not show
+                 equivalence either; such rows do not enter the family's m;
+unreliable       an arm has fewer than `min_n` processes, or a process of either arm's
+                 (variant, workload) failed: missing data that is not missing at random
+                 (crashes and hangs cluster in the slow tail), so the survivors are biased.
 """
 
 from __future__ import annotations
