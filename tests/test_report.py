@@ -113,7 +113,7 @@ def stats_row(**given) -> dict:
         "p_min": 0.0,
         "q_value": 0.6,
         "family": "headline",
-        "test": "paired trimmed-t",
+        "test": "paired t",
         "mdc": 0.031,
         "equivalence": 0.02,
         "verdict": "same",
@@ -540,7 +540,7 @@ def test_verdicts_table_shows_the_test_mdc_pmin_and_six_verdicts_in_order(tmp_pa
         ("same", "S"),
     ]
     assert {b for _, key, b in rows if key} == {"W", "G", "I", "P", "U", "S"}  # not B/op
-    assert "paired trimmed-t" in body and "paired signed-rank" in body
+    assert "paired t" in body and "paired signed-rank" in body
     assert body.count("±3.1 %") == 6 and "±50" not in body  # MDC: headline rows only
     assert '<div class="floor">p ≥ 0.0625 at n=5</div>' in body
     assert body.count("p ≥") == 1  # only the underpowered row

@@ -242,11 +242,63 @@ def test_run_order_is_seeded_blocks_of_every_combination():
         assert len({(i.variant, i.workload, i.gomaxprocs) for i in chunk}) == block
 
 
+def test_the_arms_of_a_pair_run_back_to_back_in_random_order():
+    """Inside a block the variants of one (workload, GOMAXPROCS) are adjacent, so the pair
+    the statistics compare shares the machine's bursts; which variant goes first is random
+    (600 seeded groups: each variant first 140–260 times; binomial(600, 1/3) leaves that
+    range with P < 1e-4)."""
+    variants = [Variant(name="a", go=GO), Variant(name="b", go=GO), Variant(name="c", go=GO)]
+    workloads = resolve_workloads("quick")
+    order = run_order(variants, workloads, reps=200, gomaxprocs=[2], seed=3)
+    block = len(variants) * len(workloads)
+    first = dict.fromkeys("abc", 0)
+    group_orders = set()
+    for rep in range(200):
+        chunk = order[rep * block : (rep + 1) * block]
+        for g in range(len(workloads)):
+            arms = chunk[g * 3 : g * 3 + 3]
+            assert len({i.workload for i in arms}) == 1 and {i.variant for i in arms} == set("abc")
+            first[arms[0].variant] += 1
+        group_orders.add(tuple(i.workload for i in chunk[::3]))
+    assert all(140 <= n <= 260 for n in first.values())  # ≈ 200 each of 600 groups
+    assert len(group_orders) == 6  # every order of the 3 workloads occurs
+
+
 def test_starvation_check_is_pinned_to_one_p():
     pinned = [w for w in SUITES["default"] if w.gomaxprocs == 1]
     assert [w.benchmark for w in pinned] == ["PingPongAlloc"]
     order = run_order([Variant(name="a", go=GO)], pinned, reps=1, gomaxprocs=[2, 4], seed=1)
     assert [i.gomaxprocs for i in order] == [1]
+
+
+def test_extending_by_blocks_keeps_the_order_and_completes_every_block():
+    from harness.runs.plan import extend_order
+
+    variants = [Variant(name="a", go=GO), Variant(name="b", go=GO)]
+    workloads = resolve_workloads("default")  # includes the GOMAXPROCS=1-pinned one
+    initial = run_order(variants, workloads, reps=3, gomaxprocs=[2], seed=5)
+    block = len(initial) // 3
+    longer = extend_order(initial, variants, workloads, [2], seed=5, blocks=2)
+    assert longer[: len(initial)] == initial  # the earlier order, untouched
+    assert len(longer) == 5 * block and [i.index for i in longer] == list(range(5 * block))
+    shape = {(i.variant, i.workload, i.gomaxprocs) for i in initial[:block]}
+    for rep in (4, 5):
+        chunk = longer[(rep - 1) * block : rep * block]
+        assert {i.rep for i in chunk} == {rep}
+        assert sorted((i.variant, i.workload, i.gomaxprocs) for i in chunk) == sorted(shape)
+    # Reproducible from the seed and the rep number: two steps of one block each give the
+    # same order as one step of two, and another seed gives another order.
+    stepwise = extend_order(
+        extend_order(initial, variants, workloads, [2], seed=5, blocks=1),
+        variants,
+        workloads,
+        [2],
+        seed=5,
+        blocks=1,
+    )
+    assert stepwise == longer
+    assert extend_order(initial, variants, workloads, [2], seed=6, blocks=2) != longer
+    assert run_order(variants, workloads, reps=3, gomaxprocs=[2], seed=5) == initial
 
 
 def test_toml_config_errors_are_usage_errors(tmp_path):

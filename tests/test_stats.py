@@ -366,21 +366,21 @@ def test_an_arm_with_only_nan_is_unreliable_and_left_out_of_bh():
 def test_duplicate_rows_of_one_process_count_once_by_their_median():
     """A process printing 50 lines (`-count=50`) is one replicate, not 50.
 
-    Candidate: 9 ordinary processes and one pathological process with 50 huge values.
-    Counted per row, the huge process would hold 50 of 59 values and its value would be
-    the median (ratio ≈ 1000). Per process, it is one outlier among 10: the median is
-    ordinary, and resampling processes keeps the CI near 1.
+    Candidate: 11 ordinary processes and one pathological process with 50 huge values.
+    Counted per row, the huge process would hold 50 of 61 values and its value would be
+    the median (ratio ≈ 1000). Per process, it is one outlier among 12: the paired
+    Hodges–Lehmann estimate is ordinary.
     """
-    base = frame({"base": lognormal(10, 1)})
-    cand = frame({"cand": lognormal(9, 2)})
-    outlier = frame({"cand": [1e6] * 50}).assign(rep=10)
+    base = frame({"base": lognormal(12, 1)})
+    cand = frame({"cand": lognormal(11, 2)})
+    outlier = frame({"cand": [1e6] * 50}).assign(rep=12)
     row = one(compare(pd.concat([base, cand, outlier]), "base"))
-    assert row.n_candidate == 10 and row.n_pairs == 10
+    assert row.n_candidate == 12 and row.n_pairs == 12
     assert row.ratio == pytest.approx(1.0, abs=0.1)  # Hodges–Lehmann shrugs off one pair
     assert row.verdict not in ("worse", "better")
 
     per = per_process_values(pd.concat([cand, outlier]))
-    assert len(per) == 10
+    assert len(per) == 12
     assert per.value.max() == 1e6  # the 50 rows became one value: their median
 
 
@@ -660,11 +660,11 @@ def test_a_block_with_a_missing_process_falls_back_to_the_unpaired_exact_test():
     assert one(compare(frame({"base": base, "cand": cand}), "base")).test == "paired signed-rank"
 
 
-def test_small_n_uses_the_trimmed_t_which_has_no_two_to_the_n_floor():
-    """At n = 5 a sign-flip test cannot go below 2/32 = 0.0625; the trimmed t can."""
+def test_small_n_uses_the_paired_t_which_has_no_two_to_the_n_floor():
+    """At n = 5 a sign-flip test cannot go below 2/32 = 0.0625; the paired t can."""
     base, cand = blocked(5, 3, 1.3, noise_sd=0.02)
     row = one(compare(frame({"base": base, "cand": cand}), "base"))
-    assert row.test == "paired trimmed-t" and row.n_pairs == 5
+    assert row.test == "paired t" and row.n_pairs == 5
     assert row.p_min == 0.0 and row.p_value < 0.01
     assert row.verdict == "worse"
 

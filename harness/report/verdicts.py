@@ -16,7 +16,7 @@ import pandas as pd
 from harness.metrics import AA_FAMILY, HEADLINE, SECONDARY, is_headline
 from harness.report.units import format_value
 from harness.stats import VERDICTS
-from harness.stats.paired import SIGNED_RANK_MIN_PAIRS, TRIM
+from harness.stats.paired import SIGNED_RANK_MIN_PAIRS
 
 _VERDICT_RANK = {v: i for i, v in enumerate(VERDICTS)}
 FLAGGED = ("worse", "better")
@@ -64,9 +64,9 @@ LEGEND: tuple[tuple[str, str], ...] = (
         "change, CI, test",
         "paired by block (a rep runs every variant once, back to back): exp of the "
         f"estimate of the within-block log ratios, Hodges–Lehmann with a signed-rank test "
-        f"(≥ {SIGNED_RANK_MIN_PAIRS} pairs) or the {TRIM:.0%} trimmed mean with a trimmed t "
-        "(fewer); unpaired (a process missing, a value ≤ 0): ratio of medians, bootstrap "
-        "CI over whole processes, exact rank-sum test; constant: one identical value on "
+        f"(≥ {SIGNED_RANK_MIN_PAIRS} pairs) or the mean with a paired t "
+        "(fewer, 3 at least); unpaired (a process missing, a value ≤ 0): ratio of medians, "
+        "bootstrap CI over whole processes, exact rank-sum test; constant: one identical value on "
         "both arms. p is exact for the rank tests.",
     ),
     (

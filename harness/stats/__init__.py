@@ -6,7 +6,7 @@
     headline_precision(comparisons, target)        → the --until-ci stopping rule
 
 Modules, one job each: `samples` (rows → one value per process), `paired` (within-block
-log ratios: signed-rank + Hodges–Lehmann, trimmed t), `exact` (exact permutation
+log ratios: signed-rank + Hodges–Lehmann, paired t), `exact` (exact permutation
 distributions of the rank statistics, ties included), `ranktest` (Mann-Whitney U),
 `bootstrap` (CI of the ratio of medians, unpaired rows), `power` (minimum detectable
 change), `multiple` (Benjamini-Hochberg), `verdict` (the decision rule), `compare` (the

@@ -6,10 +6,11 @@ two-sided α, given its own observed noise: on the log scale
 
     MDC = (t_{1−α/2, df} + t_{power, df}) · SE
 
-with SE the standard error of the trimmed (20 %) mean log ratio (paired rows) or of the
-difference of trimmed mean logs (Yuen, unpaired rows). It is a planning figure for the
-trimmed t; the signed-rank test used at n ≥ 10 has about the same power on normal data
-(asymptotic relative efficiency 0.955) and more on heavy tails. It is taken at the row's
+with SE the standard error of the paired test's estimate: for the signed-rank path (n ≥ 12)
+that of the 20 %-trimmed mean log ratio (a robust noise figure; the signed-rank test has
+about the same power as a t on normal data, asymptotic relative efficiency 0.955, and
+more on heavy tails), for the paired t its own; for unpaired rows that of the difference
+of trimmed mean logs (Yuen). It is taken at the row's
 nominal α, not the Benjamini–Hochberg-adjusted one, so it is a lower bound of what the
 report can flag; `benchmarks/verdict_power.py` measures the real one by simulation.
 """
