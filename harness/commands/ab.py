@@ -8,6 +8,7 @@ import time
 
 from harness.commands.run import add_run_arguments, new_run_from_args
 from harness.console import console
+from harness.errors import UsageError
 from harness.runs.runner import execute_run, load_run
 
 DESCRIPTION = """\
@@ -19,6 +20,13 @@ summary.json, bench.txt and pyperf files into the run directory.
 --quick: probe + Scheduler + BurstSpawn, 5 reps, shorter processes (a smoke check).
 --aa: runs the baseline a second time as its own arm ("baseline-aa") and reports how many
       of its rows came out better/worse: the false-positive rate actually observed here.
+
+adaptive reps (--until-ci PCT [--max-reps N] [--budget MINUTES]): after the first --reps
+blocks, keep adding whole blocks (every variant × workload × GOMAXPROCS once, shuffled)
+until every headline row's CI half-width is within ±PCT %, N reps are reached, or the next
+block would overrun the budget (measured block time). It stops on precision, never on
+p-values: looking at significance to decide when to stop would inflate false positives.
+Each step and why it stopped are in manifest.json ("adaptive"); --resume continues it.
 
 exit codes: 0 ok; 1 a row is `worse` and --fail-on-regression was given; 2 usage or
 environment error; 3 some processes failed (their rows are `unreliable`)."""
@@ -47,8 +55,49 @@ def register(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="exit 1 when any comparison row is `worse`",
     )
-    parser.add_argument("--resume", metavar="RUN_DIR", help="continue a killed ab run")
+    parser.add_argument(
+        "--until-ci",
+        type=float,
+        metavar="PCT",
+        help="adaptive reps: add blocks until every headline row's CI half-width is "
+        "≤ ±PCT %% (stops on precision, never on p-values)",
+    )
+    parser.add_argument(
+        "--max-reps",
+        type=int,
+        metavar="N",
+        help="with --until-ci: never more than N reps (default 4 × --reps)",
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        metavar="MINUTES",
+        help="with --until-ci: wall-clock budget of the whole command; no block is started "
+        "that the measured mean block time says would overrun it",
+    )
+    parser.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue a killed ab run (an adaptive one with its recorded settings)",
+    )
     parser.set_defaults(handler=cmd_ab)
+
+
+def _adaptive_settings(args: argparse.Namespace):
+    from harness.adaptive import Settings
+
+    if args.until_ci is None:
+        if args.max_reps is not None or args.budget is not None:
+            raise UsageError("--max-reps and --budget go with --until-ci PCT")
+        return None
+    if args.until_ci <= 0:
+        raise UsageError("--until-ci wants a positive percentage, e.g. 2")
+    if args.budget is not None and args.budget <= 0:
+        raise UsageError("--budget wants a positive number of minutes")
+    max_reps = args.max_reps if args.max_reps is not None else 4 * args.reps
+    if max_reps < args.reps:
+        raise UsageError(f"--max-reps {max_reps} is below --reps {args.reps}")
+    return Settings(until_ci=args.until_ci, max_reps=max_reps, budget_min=args.budget)
 
 
 def _with_aa(variants):
@@ -72,21 +121,42 @@ def cmd_ab(args: argparse.Namespace) -> int:
     if args.resume:
         from pathlib import Path
 
+        from harness.adaptive import recorded_settings
+
         run = load_run(Path(args.resume))
+        adaptive = recorded_settings(run.manifest)
     else:
+        adaptive = _adaptive_settings(args)
         run = new_run_from_args(args, extra_variants=_with_aa if args.aa else None)
     console.print(
         f"run [bold]{run.run_dir}[/]: {len(run.order)} processes, seed {run.options.seed}"
     )
+    if adaptive is not None:
+        from harness.adaptive import record_settings
+
+        record_settings(run, adaptive)
+        budget = f", budget {adaptive.budget_min:g} min" if adaptive.budget_min else ""
+        console.print(
+            f"adaptive reps: until every headline CI is within ±{adaptive.until_ci:g} %, "
+            f"at most {adaptive.max_reps} reps{budget} (stops on precision, never on p-values)"
+        )
     run_code = execute_run(run)
+    if adaptive is not None:
+        from harness.adaptive import run_adaptive
+
+        run_code = run_adaptive(run, adaptive, started, run_code)
     from harness.analyze import analyze  # pulls in pandas/matplotlib: only when needed
 
     result = analyze(run.run_dir)
     console.print(result.headline)
     if result.aa is not None:
+        aa = result.aa
         console.print(
-            f"A/A: {result.aa['flagged']} of {result.aa['rows']} rows flagged "
-            f"(false-positive rate {result.aa['rate']:.1%})"
+            f"A/A calibration ({aa['candidate']}, its own family, never a regression): "
+            f"{aa['flagged']} of {aa['rows']} rows flagged (null: 0, P(≥1) ≤ {aa['alpha']:.0%}); "
+            f"{aa['raw_below_alpha']} of {aa['tested']} raw p < {aa['alpha']:g} "
+            f"(null: {aa['expected_raw']:g}, 95 % range {aa['expected_range'][0]}–"
+            f"{aa['expected_range'][1]})"
         )
     console.print(
         f"report: [bold]{result.outputs['report.html']}[/] ({time.monotonic() - started:.0f} s)"

@@ -10,7 +10,15 @@ from rich.table import Table
 
 from harness.console import console
 from harness.errors import UsageError
-from harness.runs.runner import RunOptions, create_run, execute_run, load_run
+from harness.runs.runner import (
+    DEFAULT_MAX_INTERFERENCE_CORES,
+    DEFAULT_MAX_STEAL_CORES,
+    DEFAULT_NOISE_RETRIES,
+    RunOptions,
+    create_run,
+    execute_run,
+    load_run,
+)
 from harness.runs.variants import variants_from_flags, variants_from_toml
 from harness.runs.workloads import SUITES, resolve_workloads
 from harness.tables import Tables, write_tables
@@ -115,7 +123,37 @@ def add_run_arguments(parser: argparse.ArgumentParser, *, reps: int = 10) -> Non
         metavar="S",
         help="per-process timeout; a hung process gets SIGQUIT (stack dump)",
     )
-    parser.add_argument("--cpus", metavar="LIST", help="pin every process with taskset")
+    parser.add_argument(
+        "--cpus",
+        metavar="LIST",
+        help="pin every process with taskset (default: with ≥ 3 CPUs the harness keeps "
+        "the first and benchmarks get the rest; with 2 no isolation is possible)",
+    )
+    parser.add_argument(
+        "--max-interference",
+        type=float,
+        default=DEFAULT_MAX_INTERFERENCE_CORES,
+        metavar="CORES",
+        help="noise guard: re-run a process when the rest of the machine used more than "
+        f"CORES of CPU while it ran (default {DEFAULT_MAX_INTERFERENCE_CORES:g})",
+    )
+    parser.add_argument(
+        "--max-steal",
+        type=float,
+        default=DEFAULT_MAX_STEAL_CORES,
+        metavar="CORES",
+        help="noise guard: re-run a process when the hypervisor stole more than CORES "
+        f"(default {DEFAULT_MAX_STEAL_CORES:g})",
+    )
+    parser.add_argument(
+        "--noise-retries",
+        type=int,
+        default=DEFAULT_NOISE_RETRIES,
+        metavar="K",
+        help="re-run a noisy process at most K times (decided on the interference figures "
+        "alone, never its result), then keep it marked noisy "
+        f"(default {DEFAULT_NOISE_RETRIES})",
+    )
     parser.add_argument(
         "--target-seconds",
         type=float,
@@ -127,6 +165,27 @@ def add_run_arguments(parser: argparse.ArgumentParser, *, reps: int = 10) -> Non
         "--keep-raw", action="store_true", help="keep perf.data and trace.out files"
     )
     parser.add_argument("--out", type=Path, default=Path("results"), help="results directory")
+    add_equivalence_argument(parser)
+
+
+def add_equivalence_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--equivalence",
+        type=_percent,
+        metavar="PCT",
+        help="a row is `same` only when its CI lies inside ±PCT %% (default per metric "
+        "kind: ns/op ±2 %%, STW and start-latency tails ±10 %%; see harness/metrics.py)",
+    )
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text.rstrip("%"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"want a percentage like 2 or 2.5, got {text!r}") from exc
+    if not 0 < value < 100:
+        raise argparse.ArgumentTypeError(f"want a percentage in (0, 100), got {text!r}")
+    return value / 100.0
 
 
 def new_run_from_args(args: argparse.Namespace, *, extra_variants=None):
@@ -153,6 +212,10 @@ def new_run_from_args(args: argparse.Namespace, *, extra_variants=None):
         probe_duration_s=args.probe_duration,
         trace=args.trace,
         trace_after_stw_us=args.trace_after_stw_us,
+        equivalence=args.equivalence,
+        max_interference_cores=args.max_interference,
+        max_steal_cores=args.max_steal,
+        noise_retries=args.noise_retries,
     )
     return create_run(args.out, variants, resolve_workloads(args.workloads), options)
 

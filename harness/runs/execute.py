@@ -21,7 +21,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from harness.runs import perf, trace
+from harness.runs import noise, perf, trace
 
 STATUS = "status.json"
 QUIT_GRACE_S = 5.0
@@ -39,6 +39,12 @@ class ProcessResult:
     perf_events: list[str] = field(default_factory=list)
     perf_error: str | None = None
     trace_error: str | None = None  # --trace: see trace-summary.json
+    # What else ran while it ran (harness/runs/noise.py); None in older status files.
+    cpu_user_s: float | None = None  # the process's own CPU (children rusage delta)
+    cpu_sys_s: float | None = None
+    interference_cores: float | None = None  # the rest of the machine's CPU, in cores
+    steal_cores: float | None = None
+    load1: float | None = None  # load average at its start
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -90,7 +96,9 @@ def run(spec: ProcessSpec, item_dir: Path) -> ProcessResult:
         command = perf.wrap(command, spec.perf_events, data_path)
     started_at, started = now_iso(), time.monotonic()
     status, reason, code = "ok", None, None
+    measured: noise.Noise | None = None
     with (partial / "stdout.txt").open("wb") as out, (partial / "stderr.txt").open("wb") as err:
+        before = noise.sample()
         try:
             process = subprocess.Popen(
                 command,
@@ -112,6 +120,7 @@ def run(spec: ProcessSpec, item_dir: Path) -> ProcessResult:
                 _kill_group(process, signal.SIGKILL)
                 process.wait()
                 raise
+            measured = noise.measure(before, noise.sample())
             if status == "ok" and code != 0:
                 status, reason = "failed", f"exit code {code}"
     result = ProcessResult(
@@ -124,6 +133,12 @@ def run(spec: ProcessSpec, item_dir: Path) -> ProcessResult:
         env=spec.shown_env,
         perf_events=list(spec.perf_events),
     )
+    if measured is not None:
+        result.cpu_user_s = measured.cpu_user_s
+        result.cpu_sys_s = measured.cpu_sys_s
+        result.interference_cores = measured.interference_cores
+        result.steal_cores = measured.steal_cores
+        result.load1 = measured.load1
     if spec.perf_events and data_path.exists():
         result.perf_error = perf.report(data_path, partial / "perf-report.txt")
         folded_error = perf.fold(data_path, partial)

@@ -1,10 +1,21 @@
 """Drive a run: toolchains → binaries → calibration → processes, durable and resumable.
 
 results/<run-id>/
-    manifest.json          plan, machine, toolchains, builds, benchtime, per-process status
+    manifest.json          plan, machine, isolation, toolchains, builds, benchtime,
+                           per-process status and noise figures, noise re-runs
     raw/<variant>/<workload>/gomaxprocs<k>-rep<NNN>/
         stdout.txt stderr.txt status.json [probe.json] [perf-report.txt] [perf.data]
         [perf-<event>.folded] [trace-summary.json] [trace.out]
+    raw/_rejected/<variant>/<workload>/gomaxprocs<k>-rep<NNN>.attempt<a>/
+        an attempt the noise guard re-ran (the machine was busy while it ran)
+
+Noise guard: each process records how much CPU the rest of the machine used while it ran
+(harness/runs/noise.py). A process whose interference exceeds --max-interference cores
+(or whose steal exceeds --max-steal) is re-run up to --noise-retries times, decided on
+those figures alone, never on its status or what it measured; the rejected attempt's
+directory moves under raw/_rejected/ (tables read only the order's slugs) and the
+manifest keeps its figures in the process's `attempts`. After the last retry the attempt
+is kept and listed in manifest["noise"]["kept_noisy"].
 """
 
 from __future__ import annotations
@@ -15,16 +26,18 @@ import errno
 import json
 import os
 import random
+import shutil
 import subprocess
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from harness.console import console, progress
 from harness.errors import EnvironmentProblem, UsageError
 from harness.parse import parse_bench
-from harness.runs import execute, machine, perf, trace
+from harness.runs import execute, isolation, machine, perf, trace
 from harness.runs.compile import Binary, compile_workloads
-from harness.runs.plan import RunItem, run_order
+from harness.runs.plan import RunItem, extend_order, run_order
 from harness.runs.variants import Variant
 from harness.runs.workloads import Workload
 from harness.toolchains import Toolchain, build, cache, go_env
@@ -32,6 +45,15 @@ from harness.toolchains import Toolchain, build, cache, go_env
 MANIFEST = "manifest.json"
 # Exit codes of `stwbench run` beyond the usual 0/2 (see README).
 EXIT_PROCESS_FAILURES = 3
+REJECTED = "_rejected"  # raw/_rejected/: attempts the noise guard re-ran
+# Noise-guard defaults (cores, averaged over one process's wall time), from this project's
+# 2-vCPU KVM machine (README "Noise guards"): idle, 40 default-suite benchmark processes
+# showed interference median 0.013, max 0.09 cores; 561 quiet processes of a 30-rep bench
+# run median 0.025, p99 0.15; one test suite running beside them ≈ 1.0; steal ≤ 0.03.
+# 0.25 sits above the quiet tail and far below one busy neighbour.
+DEFAULT_MAX_INTERFERENCE_CORES = 0.25
+DEFAULT_MAX_STEAL_CORES = 0.1
+DEFAULT_NOISE_RETRIES = 2
 
 
 @dataclass
@@ -51,6 +73,14 @@ class RunOptions:
     probe_interval: str = "20us"
     trace: bool = False  # the probe runs with the execution tracer (harness/runs/trace.py)
     trace_after_stw_us: float = 100.0  # X of the after-sweep-term / after-mark-term phases
+    # Relative `same` margin for every row (--equivalence); None: each metric's own
+    # (harness/metrics.py). Recorded so `stwbench report` re-renders the same verdicts.
+    equivalence: float | None = None
+    # Noise guard (harness/runs/noise.py): re-run a process when the rest of the machine
+    # used more than this many cores while it ran, or the hypervisor stole more.
+    max_interference_cores: float = DEFAULT_MAX_INTERFERENCE_CORES
+    max_steal_cores: float = DEFAULT_MAX_STEAL_CORES
+    noise_retries: int = DEFAULT_NOISE_RETRIES
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -86,6 +116,8 @@ def create_run(
 ) -> Run:
     if options.reps < 1:
         raise UsageError("--reps must be at least 1")
+    if options.noise_retries < 0:
+        raise UsageError("--noise-retries must be ≥ 0")
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
     options.seed = seed
     order = run_order(variants, workloads, options.reps, options.gomaxprocs, seed)
@@ -126,6 +158,37 @@ def load_run(run_dir: Path) -> Run:
         order=[RunItem(**item) for item in manifest["order"]],
         manifest=manifest,
     )
+
+
+def extend_run(run: Run, blocks: int) -> list[RunItem]:
+    """Append `blocks` whole reps to the run order (plan.extend_order) and save the
+    manifest: the next execute_run runs them, and a killed one resumes them."""
+    if blocks < 1:
+        return []
+    order = extend_order(
+        run.order, run.variants, run.workloads, run.options.gomaxprocs, run.options.seed, blocks
+    )
+    added = order[len(run.order) :]
+    run.order = order
+    run.options.reps = max(item.rep for item in order)
+    run.manifest["order"] = [item.to_json() for item in order]
+    run.manifest["options"] = run.options.to_json()
+    run.manifest["status"] = "extended"
+    run.save()
+    return added
+
+
+def block_size(run: Run) -> int:
+    """Processes per rep (every variant × workload × GOMAXPROCS once)."""
+    return len(run.order) // max(run.options.reps, 1)
+
+
+def mean_process_seconds(manifest: dict) -> float | None:
+    """Mean wall time per process over every session, harness work and re-runs included."""
+    sessions = manifest.get("sessions", [])
+    seconds = sum(s.get("processes_s", 0.0) for s in sessions)
+    count = sum(s.get("processes_run", 0) for s in sessions)
+    return seconds / count if count else None
 
 
 def _point_latest(out: Path, run_dir: Path) -> None:
@@ -169,6 +232,7 @@ def execute_run(run: Run) -> int:
 
 def _execute(run: Run) -> None:
     options = run.options
+    extended = run.manifest.get("status") == "extended"  # adaptive reps added blocks
     run.manifest["status"] = "running"
     run.manifest.setdefault("sessions", []).append({"started_at": execute.now_iso()})
     events, perf_failures = perf.detect_events() if options.perf else ([], {})
@@ -182,41 +246,158 @@ def _execute(run: Run) -> None:
     run.manifest["machine"] = machine.fingerprint(events)
     toolchains = _toolchains(run)
     binaries = _binaries(run, toolchains)
-    _calibrate(run, toolchains, binaries)
-    run.save()
+    isolated = isolation.detect(options.cpus, _max_gomaxprocs(run))
+    run.manifest["isolation"] = isolated
+    console.print(f"[dim]isolation: {isolated['reason']}")
+    with isolation.harness_on(isolated["harness_cpus"]):
+        _calibrate(run, toolchains, binaries)
+        _record_noise(run)
+        run.save()
+        _run_processes(run, toolchains, binaries, events, extended=extended)
+
+
+def _max_gomaxprocs(run: Run) -> int:
+    return max((item.gomaxprocs for item in run.order), default=1)
+
+
+def _run_processes(
+    run: Run, toolchains: dict, binaries: dict, events: list[str], *, extended: bool
+) -> None:
     todo = [item for item in run.order if not execute.finished(run.raw / item.slug)]
     done = len(run.order) - len(todo)
     if done:
-        console.print(f"resuming: {done} of {len(run.order)} processes already on disk")
+        why = f"extended by {len(todo)} processes" if extended else "resuming"
+        console.print(f"{why}: {done} of {len(run.order)} processes already on disk")
     by_name = {w.name: w for w in run.workloads}
     variants = {v.name: v for v in run.variants}
+    session = run.manifest["sessions"][-1]
+    session.setdefault("processes_run", 0)
+    session.setdefault("processes_s", 0.0)
     with progress() as bar:
         task = bar.add_task("processes", total=len(run.order), completed=done)
         for item in todo:
+            started = time.monotonic()
             workload = by_name[item.workload]
             bar.update(
                 task,
                 description=f"{item.variant} {item.workload} P={item.gomaxprocs} rep {item.rep}",
             )
-            result = _run_item(
-                run,
-                item,
-                variants[item.variant],
-                workload,
-                toolchains[item.variant],
-                binaries[item.variant][workload.name],
-                events,
-            )
+
+            def once(item: RunItem = item, workload: Workload = workload) -> execute.ProcessResult:
+                return _run_item(
+                    run,
+                    item,
+                    variants[item.variant],
+                    workload,
+                    toolchains[item.variant],
+                    binaries[item.variant][workload.name],
+                    events,
+                )
+
+            result, attempts, noisy = _run_guarded(run, item, once, bar.console)
             run.manifest["processes"][item.slug] = {
                 "status": result.status,
                 "duration_s": result.duration_s,
                 "exit_code": result.exit_code,
                 "reason": result.reason,
+                **_noise_figures(result),
+                "attempts": attempts,
+                "noisy": noisy,
             }
             if result.status != "ok":
                 bar.console.print(f"[red]{result.status}[/] {item.slug}: {result.reason}")
+            _record_noise(run)
+            session["processes_run"] += 1
+            session["processes_s"] = round(session["processes_s"] + time.monotonic() - started, 3)
             run.save()
             bar.advance(task)
+
+
+NOISE_FIELDS = ("cpu_user_s", "cpu_sys_s", "interference_cores", "steal_cores", "load1")
+
+
+def _noise_figures(result: execute.ProcessResult) -> dict:
+    return {name: getattr(result, name) for name in NOISE_FIELDS}
+
+
+def noise_reason(result: execute.ProcessResult, options: RunOptions) -> str | None:
+    """Why this attempt is too noisy to keep, from its interference figures only (never
+    from its status or what it measured); None when it may stay."""
+    reasons = []
+    interference, steal = result.interference_cores, result.steal_cores
+    if interference is not None and interference > options.max_interference_cores:
+        reasons.append(
+            f"interference {interference:.2f} cores > {options.max_interference_cores:g}"
+        )
+    if steal is not None and steal > options.max_steal_cores:
+        reasons.append(f"steal {steal:.2f} cores > {options.max_steal_cores:g}")
+    return "; ".join(reasons) or None
+
+
+def _rejected_dirs(run: Run, item: RunItem) -> list[tuple[int, Path]]:
+    """This item's rejected attempts on disk, by number (a resumed run counts them too)."""
+    base = run.raw / REJECTED / item.slug
+    found = []
+    for path in base.parent.glob(f"{base.name}.attempt*"):
+        number = path.name.rsplit(".attempt", 1)[1]
+        if number.isdigit() and execute.finished(path):
+            found.append((int(number), path))
+    return sorted(found)
+
+
+def _attempt_entry(run: Run, number: int, path: Path) -> dict:
+    result = execute.read_status(path)
+    return {
+        "attempt": number,
+        "dir": str(path.relative_to(run.run_dir)),
+        "status": result.status,
+        "duration_s": result.duration_s,
+        **_noise_figures(result),
+        "reason": noise_reason(result, run.options) or "re-run",
+    }
+
+
+def _run_guarded(
+    run: Run, item: RunItem, once, out
+) -> tuple[execute.ProcessResult, list[dict], bool]:
+    """Run the item; re-run it (at most noise_retries times) while the machine was too busy.
+
+    Returns the kept result, the rejected attempts' entries and whether the kept one is
+    itself noisy (the retries ran out)."""
+    rejected = _rejected_dirs(run, item)
+    while True:
+        result = once()
+        reason = noise_reason(result, run.options)
+        if reason is None or len(rejected) >= run.options.noise_retries:
+            break
+        number = (rejected[-1][0] if rejected else 0) + 1
+        dest = run.raw / REJECTED / f"{item.slug}.attempt{number}"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.exists():  # an unfinished leftover of a killed session
+            shutil.rmtree(dest)
+        os.rename(run.raw / item.slug, dest)
+        rejected.append((number, dest))
+        out.print(
+            f"[yellow]re-run[/] {item.slug}: {reason} "
+            f"(attempt {len(rejected) + 1} of at most {run.options.noise_retries + 1})"
+        )
+    attempts = [_attempt_entry(run, number, path) for number, path in rejected]
+    return result, attempts, reason is not None
+
+
+def _record_noise(run: Run) -> None:
+    """manifest["noise"]: the thresholds and what the guard did, derived from processes."""
+    processes = run.manifest.get("processes", {})
+    rerun = sorted(slug for slug, p in processes.items() if p.get("attempts"))
+    run.manifest["noise"] = {
+        "threshold_cores": run.options.max_interference_cores,
+        "steal_threshold_cores": run.options.max_steal_cores,
+        "retries_max": run.options.noise_retries,
+        "rerun": len(rerun),
+        "rerun_slugs": rerun,
+        "rejected_attempts": sum(len(processes[slug]["attempts"]) for slug in rerun),
+        "kept_noisy": sorted(slug for slug, p in processes.items() if p.get("noisy")),
+    }
 
 
 def _try_save(run: Run) -> None:
@@ -265,6 +446,11 @@ def _binaries(run: Run, toolchains: dict[str, Toolchain]) -> dict[str, dict[str,
     return binaries
 
 
+def _bench_cpus(run: Run) -> str | None:
+    """The CPU list benchmark processes are pinned to (--cpus, or the isolation plan)."""
+    return run.manifest.get("isolation", {}).get("bench_cpus") or run.options.cpus
+
+
 def _bench_args(workload: Workload, benchtime: int, gomaxprocs: int) -> list[str]:
     return [
         "-test.run=^$",
@@ -299,10 +485,12 @@ def _calibrate_one(
     procs = workload.gomaxprocs or max(run.options.gomaxprocs)
     n = 1
     env = {**go_env(toolchain.goroot), **variant.env, "GOMAXPROCS": str(procs)}
+    cpus = _bench_cpus(run)  # calibrate where the processes will run
+    pin = ["taskset", "--cpu-list", cpus] if cpus else []
     with console.status(f"calibrating {workload.name}") as status:
         for _ in range(12):
             result = subprocess.run(
-                [binary.path, *_bench_args(workload, n, procs)],
+                [*pin, binary.path, *_bench_args(workload, n, procs)],
                 cwd=binary.cwd,
                 env=env,
                 capture_output=True,
@@ -378,8 +566,9 @@ def _run_item(
     else:
         benchtime = run.manifest["benchtime"].get(workload.name, 1)
         command = [binary.path, *_bench_args(workload, benchtime, item.gomaxprocs)]
-    if run.options.cpus:
-        command = ["taskset", "--cpu-list", run.options.cpus, *command]
+    cpus = _bench_cpus(run)
+    if cpus:
+        command = ["taskset", "--cpu-list", cpus, *command]
     spec = execute.ProcessSpec(
         command=command,
         cwd=Path(binary.cwd),
