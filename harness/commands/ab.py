@@ -12,14 +12,20 @@ from harness.errors import UsageError
 from harness.runs.runner import execute_run, load_run
 
 DESCRIPTION = """\
-Build the baseline and patched toolchains, run the workloads interleaved (one process per
-variant × workload × rep), compare per-process values (Mann-Whitney U, bootstrap CI of the
-ratio of medians, Benjamini-Hochberg q-values) and write report.html, summary.md,
-summary.json, bench.txt and pyperf files into the run directory.
+Build the baseline and patched toolchains, run the workloads in randomized blocks (every
+rep runs each variant × workload once, the arms of a workload back to back), compare each
+candidate with the baseline block by block (within-block log ratios: exact signed-rank
+test with a Hodges–Lehmann CI from 12 pairs, a paired t below; unpaired exact rank-sum
+when a block is incomplete), correct with Benjamini-Hochberg per candidate within the
+declared families (headline: ns/op, STW spikes, start latency; secondary: the rest), and
+write report.html, summary.md, summary.json, bench.txt and pyperf files into the run
+directory. Verdicts: worse/better (significant, CI excludes no change), same (CI inside
+±equivalence), inconclusive, underpowered (the test cannot reach α at this n), unreliable.
 
 --quick: probe + Scheduler + BurstSpawn, 5 reps, shorter processes (a smoke check).
---aa: runs the baseline a second time as its own arm ("baseline-aa") and reports how many
-      of its rows came out better/worse: the false-positive rate actually observed here.
+--aa: runs the baseline a second time as its own arm ("baseline-aa"), a family of its own:
+      a calibration (flagged rows vs 0 expected, raw p < α vs α·rows) that never changes
+      the candidate's rows or the exit code.
 
 adaptive reps (--until-ci PCT [--max-reps N] [--budget MINUTES]): after the first --reps
 blocks, keep adding whole blocks (every variant × workload × GOMAXPROCS once, shuffled)
@@ -28,7 +34,8 @@ block would overrun the budget (measured block time). It stops on precision, nev
 p-values: looking at significance to decide when to stop would inflate false positives.
 Each step and why it stopped are in manifest.json ("adaptive"); --resume continues it.
 
-exit codes: 0 ok; 1 a row is `worse` and --fail-on-regression was given; 2 usage or
+exit codes: 0 ok; 1 a candidate's row is `worse` and --fail-on-regression was given (the
+A/A arm never counts); 2 usage or
 environment error; 3 some processes failed (their rows are `unreliable`)."""
 
 
