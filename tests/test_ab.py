@@ -96,7 +96,7 @@ def test_a_worse_aa_row_is_never_a_regression():
 def test_a_calibrated_spawn_slowdown_is_worse_through_the_whole_harness(tmp_path):
     """tests/patches/test-only-spawn-spin-10pct.patch: 180 ns per `go f()`. On BurstSpawn
     (1024 spawns per op, ≈ 0.3 µs each) that is a large change; the row must be paired by
-    block (every block complete), exact, and `worse`."""
+    block (every block complete; 12 pairs: the exact signed-rank test), and `worse`."""
     spin = REPO / "tests" / "patches" / "test-only-spawn-spin-10pct.patch"
     result = stwbench(
         "ab",
@@ -109,9 +109,9 @@ def test_a_calibrated_spawn_slowdown_is_worse_through_the_whole_harness(tmp_path
         "--workloads",
         "BurstSpawn",
         "--reps",
-        "10",
+        "12",
         "--target-seconds",
-        "0.15",
+        "0.3",
         "--seed",
         "3",
         "--out",
@@ -124,7 +124,9 @@ def test_a_calibrated_spawn_slowdown_is_worse_through_the_whole_harness(tmp_path
         for r in summary["comparisons"]
         if (r["benchmark"], r["metric"]) == ("BurstSpawn-2", "ns/op")
     )
-    assert row["test"] == "paired signed-rank" and row["n_pairs"] == 10, row
+    keys = ("test", "n_pairs", "family", "verdict", "ratio", "ci_low", "ci_high", "p_value")
+    row = {k: row[k] for k in (*keys, "q_value", "p_min", "mdc")}
+    assert row["test"] == "paired signed-rank" and row["n_pairs"] == 12, row
     assert row["family"] == "headline" and row["verdict"] == "worse", row
     assert row["ci_low"] > 1.0 and row["p_min"] < 0.05 and row["mdc"] > 0, row
 
