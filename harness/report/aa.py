@@ -9,11 +9,10 @@ lack most keys: what is missing is said to be "not recorded", never guessed.
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
 from harness.report.inputs import ReportInputs
+from harness.report.units import finite_number
 from harness.report.verdicts import FLAGGED, ordered, row_views
 
 NEVER = (
@@ -28,9 +27,9 @@ def aa_view(inputs: ReportInputs) -> dict | None:
     aa = inputs.aa
     if aa is None:
         return None
-    alpha = _number(aa.get("alpha"))
+    alpha = finite_number(aa.get("alpha"))
     alpha_text = f"{alpha:g}" if alpha is not None else "α"
-    p_any = _number(aa.get("p_any_flagged_max"))
+    p_any = finite_number(aa.get("p_any_flagged_max"))
     if p_any is None:
         p_any = alpha
     flagged, rows = _count(aa.get("flagged")), _count(aa.get("rows"))
@@ -46,13 +45,13 @@ def aa_view(inputs: ReportInputs) -> dict | None:
             else "the expected number is 0 (what the null allows was not recorded)."
         )
     )
-    if _number(aa.get("flagged")) and "expected_flagged" in aa:
+    if finite_number(aa.get("flagged")) and "expected_flagged" in aa:
         flagged_line += (
             " Under the null a flag happens at most that often by chance: read the "
             "candidate's lone flagged rows with it in mind."
         )
     raw_line, raw_state = _raw_line(aa, alpha_text)
-    rate = _number(aa.get("rate"))
+    rate = finite_number(aa.get("rate"))
     arm_rows = inputs.aa_comparisons
     shown = arm_rows[arm_rows["verdict"].isin(FLAGGED) | (arm_rows["p_value"] < (alpha or 0.05))]
     summary = f"{flagged} of {rows} rows flagged (null: 0, P(any) ≤ {_pct(p_any)})"
@@ -113,24 +112,16 @@ def _range(value) -> tuple[str, str]:
     return "?", "?"
 
 
-def _number(value) -> float | None:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
-
-
 def _count(value) -> str:
     """A count that may come as a number or as the rows themselves."""
     if isinstance(value, list | tuple | pd.DataFrame):
         return str(len(value))
-    x = _number(value)
+    x = finite_number(value)
     return str(int(x)) if x is not None else "?"
 
 
 def _plain(value) -> str:
-    x = _number(value)
+    x = finite_number(value)
     return "?" if x is None else f"{x:g}"
 
 

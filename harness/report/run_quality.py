@@ -23,6 +23,7 @@ import statistics
 import pandas as pd
 
 from harness.metrics import is_headline
+from harness.report.units import finite_number
 from harness.report.verdicts import mdc_text
 from harness.stats import ci_halfwidth
 
@@ -59,7 +60,7 @@ def _current(comparisons: pd.DataFrame) -> dict | None:
 
 def half_text(value) -> str:
     """A relative CI half-width: 0.021 -> "±2.1 %" (as an MDC is shown); inf/None -> "no CI"."""
-    x = _number(value)
+    x = finite_number(value)
     if x is None:
         return "no CI"
     return mdc_text(x)
@@ -71,11 +72,11 @@ def _adaptive(adaptive) -> dict | None:
     if not isinstance(adaptive, dict):
         return None
     steps = [s for s in adaptive.get("steps") or [] if isinstance(s, dict)]
-    reached = _number(steps[-1].get("reps")) if steps else None
-    budget = _number(adaptive.get("budget_min"))
-    max_reps = _number(adaptive.get("max_reps"))
-    target = _number(adaptive.get("until_ci"))
-    initial = _number(adaptive.get("initial_reps"))
+    reached = finite_number(steps[-1].get("reps")) if steps else None
+    budget = finite_number(adaptive.get("budget_min"))
+    max_reps = finite_number(adaptive.get("max_reps"))
+    target = finite_number(adaptive.get("until_ci"))
+    initial = finite_number(adaptive.get("initial_reps"))
     return {
         "target": f"±{target:g} %" if target is not None else NOT_RECORDED,
         "initial": str(int(initial)) if initial is not None else "–",
@@ -101,7 +102,7 @@ def _noise(noise, processes: dict) -> dict | None:
         return None
     rerun_slugs = [str(s) for s in noise.get("rerun_slugs") or []]
     kept = {str(s) for s in noise.get("kept_noisy") or []}
-    rerun_n = _number(noise.get("rerun"))
+    rerun_n = finite_number(noise.get("rerun"))
     rows = []
     for slug in rerun_slugs:
         process = processes.get(slug) or {}
@@ -117,11 +118,13 @@ def _noise(noise, processes: dict) -> dict | None:
         )
     figures = [
         x
-        for x in (_number(p.get("interference_cores")) for p in processes.values())
+        for x in (finite_number(p.get("interference_cores")) for p in processes.values())
         if x is not None
     ]
     steal = [
-        x for x in (_number(p.get("steal_cores")) for p in processes.values()) if x is not None
+        x
+        for x in (finite_number(p.get("steal_cores")) for p in processes.values())
+        if x is not None
     ]
     return {
         "threshold": _cores(noise.get("threshold_cores")),
@@ -167,18 +170,8 @@ def _isolation(isolation) -> list[tuple[str, str]] | None:
 
 
 def _cores(value) -> str:
-    x = _number(value)
+    x = finite_number(value)
     return "–" if x is None else f"{x:.2f}"
-
-
-def _number(value) -> float | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
 
 
 def _text(value) -> str:

@@ -59,3 +59,15 @@ def _scaled(value: float, steps: tuple[tuple[float, str], ...]) -> str:
         if abs(value) >= factor:
             return f"{value / factor:.4g} {label}"
     return f"{value:.4g} {steps[-1][1]}"
+
+
+def finite_number(value) -> float | None:
+    """A manifest or summary value as a finite float; None for missing, NaN, ±inf, text or
+    booleans (JSON true is not a count)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
