@@ -207,7 +207,15 @@ def test_a_recorded_night_is_refused_and_replace_records_it_again(
     assert replaced.returncode == 0, replaced.stderr[-3000:]
     assert "replaced night 2026-01-03 of tip" in replaced.stderr
     history = History(db)
-    assert len(history.nights()) == 3 and history.alerts().empty
+    assert len(history.nights()) == 3
+    # The slow night's regression alert is gone: replacing a night recomputes its alerts.
+    # The new night has no patch, so no alert may name one and none may be a regression
+    # (exit 0 above with --fail-on-regression). Between nights hours apart, the medians of
+    # 4 processes can still move past the short-history floor by chance: an improvement
+    # alert then is detection's business (tests/test_history_detect.py), not replace's.
+    alerts = history.alerts()
+    assert not (alerts["kind"] == "regression").any(), alerts.to_string()
+    assert not alerts["toolchain_change"].str.contains(SLOW.name).any(), alerts.to_string()
     assert len(set(history.nights()["toolchain_key"])) == 1
     history.dispose()
 

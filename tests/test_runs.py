@@ -326,7 +326,11 @@ def test_perf_records_symbols_and_missing_perf_is_recorded_not_fatal(tmp_path):
     cpu = symbols[symbols.event == "cpu-clock"]
     assert set(cpu.variant) == {"baseline", "runqget-priority"}
     assert cpu.symbol.str.startswith("runtime.").any()
-    assert cpu.groupby(["variant", "rep"]).overhead_pct.sum().between(50, 100.5).all()
+    # perf prints each symbol's share rounded to 0.01 %, so a process's sum may exceed 100
+    # by up to 0.005 per symbol (100.75 over ~245 symbols was seen).
+    per_process = cpu.groupby(["variant", "rep"]).overhead_pct
+    rounding = 0.005 * per_process.size()
+    assert ((per_process.sum() >= 50) & (per_process.sum() <= 100 + rounding)).all()
 
     # The same run on a machine without perf: recorded, run completes without it.
     # PATH holds only git (patches are vetted with it), so `perf` is not found.
