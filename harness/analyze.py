@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from harness.checks import Checks, run_checks
 from harness.metrics import AA_FAMILY
 from harness.report import headline, render_report
 from harness.runs.plan import RunItem
+from harness.runs.runner import gate_failures
 from harness.stats import aa_calibration, compare
 from harness.stats.precision import Precision, headline_precision
 from harness.tables import Tables, build_tables, write_tables
@@ -29,6 +31,7 @@ class Analysis:
     outputs: dict[str, Path]
     aa: dict | None
     headline: str
+    checks: Checks
 
     @property
     def regressions(self) -> pd.DataFrame:
@@ -65,11 +68,14 @@ def comparisons_of(
     aa_arm = aa_arm_of(manifest)
     if equivalence is None:
         equivalence = manifest.get("options", {}).get("equivalence")
+    failed: dict = {**failed_processes(manifest)}
+    for variant in gate_failures(manifest):  # every row of the variant is unreliable
+        failed[variant] = failed.get(variant, 0) + 1  # counted as a failure of every workload
     return compare(
         samples,
         baseline=variants[0],
         candidates=variants[1:],
-        failed=failed_processes(manifest),
+        failed=failed,
         aa_arms=[aa_arm] if aa_arm else [],
         equivalence=equivalence,
     )
@@ -81,6 +87,13 @@ def analyze(run_dir: Path, *, equivalence: float | None = None) -> Analysis:
     comparisons = comparisons_of(manifest, tables.frames["samples"], equivalence=equivalence)
     aa_arm = aa_arm_of(manifest)
     aa = aa_calibration(comparisons, aa_arm) if aa_arm else None
+    checks = run_checks(
+        manifest,
+        comparisons,
+        tables.frames,
+        failed_processes(manifest),
+        exclude=(aa_arm,) if aa_arm else (),
+    )
     outputs = render_report(
         run_dir,
         comparisons,
@@ -88,8 +101,9 @@ def analyze(run_dir: Path, *, equivalence: float | None = None) -> Analysis:
         manifest=manifest,
         warnings=tables.warnings,
         aa=aa,
+        checks=checks.to_json(),
     )
-    return Analysis(tables, comparisons, outputs, aa, headline(comparisons))
+    return Analysis(tables, comparisons, outputs, aa, headline(comparisons), checks)
 
 
 def precision(run_dir: Path, target: float) -> Precision:

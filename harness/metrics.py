@@ -7,8 +7,10 @@ metrics").
 Families (the sets of rows Benjamini-Hochberg corrects together, per candidate):
 
 - `headline`: the questions this project exists to answer: throughput (`ns/op`), GC
-  stop-the-world spikes (per-process tails at equal cycle counts, `stw-ns/op`) and
-  goroutine start latency. The GC-cost rows of the fidelity issue join this family.
+  stop-the-world spikes (per-process tails at equal cycle counts, `stw-ns/op`), goroutine
+  start latency, and what a scheduler patch can cost the collector: mark assists and
+  dedicated mark CPU, mark-phase duration, heap overshoot, GC cycles per second and the
+  runtime's own scheduling latency (`harness/gc_cost.py`, go_workloads/internal/gccost).
 - `secondary`: everything else (B/op, allocs/op, gc-cycles, the steadier STW companions,
   cpu-ns/op, …): reported, corrected among themselves, never diluting the headline.
 
@@ -23,6 +25,7 @@ significant digits by gctrace, so their margin is 10 %.
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass
 
 HEADLINE = "headline"
@@ -37,7 +40,7 @@ class Metric:
     family: str
     kind: str  # throughput | pause | latency | count | memory | cpu
     equivalence: float  # relative margin for `same`
-    direction: str = "lower"
+    direction: str | None = "lower"  # None: by unit (rates such as MB/s are "higher")
     description: str = ""
 
 
@@ -73,6 +76,78 @@ METRICS: tuple[Metric, ...] = (
         0.10,
         description="probe goroutine creation → start latency",
     ),
+    # GC costs (go_workloads/internal/gccost over the measured loop; mark phase and
+    # overshoot from gctrace, harness/gc_cost.py). Shares of the CPU GOMAXPROCS makes
+    # available, in percent; their margin is relative (10 % of a 4 % share is 0.4 points).
+    Metric(
+        "gc-assist-cpu-%",
+        HEADLINE,
+        "cpu",
+        0.10,
+        description="CPU share of mark assists (mutators made to mark)",
+    ),
+    Metric(
+        "gc-dedicated-cpu-%",
+        HEADLINE,
+        "cpu",
+        0.10,
+        description="CPU share of dedicated + fractional mark workers",
+    ),
+    # Idle-priority marking runs only on Ps with nothing else to do: more of it is not a
+    # cost to the program, so it is reported beside the others but not in the headline.
+    Metric(
+        "gc-idle-cpu-%",
+        SECONDARY,
+        "cpu",
+        0.10,
+        description="CPU share of idle-priority mark workers (otherwise idle Ps)",
+    ),
+    Metric("gc-pause-cpu-%", SECONDARY, "cpu", 0.10, description="CPU share of STW pauses"),
+    # A fixed amount of work per op: more cycles per second is more collector work per
+    # second of the program (the unit rule would call a rate "higher is better").
+    Metric("gc-cycles/s", HEADLINE, "count", 0.05, description="GC cycles per second"),
+    Metric(
+        "sched-latency-*-ns",
+        HEADLINE,
+        "latency",
+        0.10,
+        description="runtime/metrics /sched/latencies: runnable → running, sampled",
+    ),
+    Metric(
+        "mark-phase-*-ms",
+        HEADLINE,
+        "pause",
+        0.10,
+        description="concurrent mark phase (gctrace), equal cycle counts per process",
+    ),
+    Metric(
+        "heap-overshoot-*",
+        HEADLINE,
+        "memory",
+        0.02,
+        description="heap at mark end ÷ heap goal (gctrace), equal cycle counts",
+    ),
+    Metric(
+        "stw-stopping-ns/op",
+        SECONDARY,
+        "pause",
+        0.10,
+        description="GC STW time spent stopping the world (time to reach safe points)",
+    ),
+    Metric(
+        "stw-stopped-ns/op",
+        SECONDARY,
+        "pause",
+        0.10,
+        description="GC STW time with the world stopped (the work inside the pause)",
+    ),
+    Metric(
+        "stw-stopping-%",
+        SECONDARY,
+        "pause",
+        0.10,
+        description="share of GC STW time spent stopping (probe)",
+    ),
     Metric(
         "stw-hist-*-ns",
         SECONDARY,
@@ -88,8 +163,12 @@ METRICS: tuple[Metric, ...] = (
     Metric("gc-cycles/op", SECONDARY, "count", 0.05),
     Metric("gc-cycles", SECONDARY, "count", 0.05),
     Metric("stw-cycles-compared", SECONDARY, "count", 0.05, description="K of stw_tails.py"),
-    Metric("*", SECONDARY, "other", 0.05),
+    Metric("*", SECONDARY, "other", 0.05, direction=None),
 )
+
+# Units whose larger values are better when the registry does not say (benchmarks'
+# custom rates: MB/s, ops/s, …).
+_HIGHER_IS_BETTER_RE = re.compile(r"(/s|/sec|/second|-per-sec|-per-second)$")
 
 
 def metric_info(name: str) -> Metric:
@@ -98,6 +177,14 @@ def metric_info(name: str) -> Metric:
         if metric.pattern == name or fnmatch.fnmatchcase(name, metric.pattern):
             return metric
     raise AssertionError("unreachable: METRICS ends with a catch-all")
+
+
+def direction(name: str, unit: str | None = None) -> str:
+    """ "lower" or "higher": the registry's direction, else by unit (rates are higher)."""
+    declared = metric_info(name).direction
+    if declared is not None:
+        return declared
+    return "higher" if _HIGHER_IS_BETTER_RE.search(unit or name) else "lower"
 
 
 def is_headline(name: str) -> bool:

@@ -16,14 +16,19 @@ Metrics per process (ms, lower is better), all over the K cycles:
 - steadier companions (secondary family): `stw-sweep-term-mean-ms`, `-p95-ms`,
   `stw-mark-term-mean-ms`, `-p95-ms`.
 `stw-cycles-compared` records K itself (the same for every process of a row).
+
+The same K cycles also give the GC-cost metrics of `harness/gc_cost.py` (mark-phase
+length, heap overshoot) when the process's pauses carry those per-cycle series.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+
+from harness.gc_cost import cycle_cost_metrics
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,9 @@ class ProcessPauses:
     process: object  # whatever identifies the process to the caller
     sweep_ms: np.ndarray
     mark_ms: np.ndarray
+    # Per cycle, aligned with the pauses (harness/gc_cost.py); empty when not known.
+    concurrent_mark_ms: np.ndarray = field(default_factory=lambda: np.array([]))
+    overshoot: np.ndarray = field(default_factory=lambda: np.array([]))
 
 
 def subsample(values: np.ndarray, k: int) -> np.ndarray:
@@ -67,6 +75,10 @@ def equal_count_tails(processes: Iterable[ProcessPauses]) -> dict[object, dict[s
         if k == 0:
             continue  # a process of this row had no GC cycle: no spike to compare
         metrics = tail_metrics(subsample(p.sweep_ms, k), subsample(p.mark_ms, k))
+        if p.concurrent_mark_ms.size == p.sweep_ms.size:
+            metrics |= cycle_cost_metrics(
+                subsample(p.concurrent_mark_ms, k), subsample(p.overshoot, k)
+            )
         result[p.process] = {**metrics, "stw-cycles-compared": float(k)}
     return result
 

@@ -18,7 +18,12 @@ to `samples` (tail metrics are computed per process, then compared across proces
   rusage: process start, Go's 1-op warm-up run and a --perf wrapper included) divided by
   its -benchtime N; absent for status files that predate the figure;
 - `start-latency-p50-ns`, `-p99-ns`, `-p999-ns`, `-max-ns` (probe): creation→start
-  latency of the probe's goroutines, from its histogram.
+  latency of the probe's goroutines, from its histogram;
+- GC costs: `mark-phase-mean-ms`, `-p95-ms`, `heap-overshoot-mean`, `-max` (gctrace, the
+  same K cycles as the STW tails: harness/gc_cost.py); for the probe also the
+  runtime/metrics costs of its window (`gc-assist-cpu-%`, …, `gc-cycles/s`,
+  `sched-latency-p50/p99-ns`, `stw-stopping-%`), which benchmarks print themselves;
+- `stw-stopped-ns/op` (benchmarks, Go ≥ 1.22): stw-ns/op minus its stw-stopping-ns/op.
 
 Their `benchmark` is the workload's benchmark name with the `-<GOMAXPROCS>` suffix Go
 uses (none at 1), e.g. `Scheduler-2`, `probe-2`.
@@ -47,6 +52,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from harness.gc_cost import UNITS as GC_COST_UNITS
+from harness.gc_cost import overshoot
+from harness.metrics import direction as metric_direction
 from harness.parse import (
     GC_CYCLES_COLUMNS,
     LATENCY_COLUMNS,
@@ -160,7 +168,7 @@ def _summary_rows(
             "metric": metric,
             "unit": unit,
             "value": value,
-            "better": "lower",
+            "better": metric_direction(metric, unit),
             "phase": phase,
         }
         for (metric, unit), value in values.items()
@@ -176,6 +184,11 @@ def _pauses(cycles, key: tuple, process: tuple) -> ProcessPauses:
         process=process,
         sweep_ms=np.array([c.stw_sweep_term_ms for c in kept], dtype=float),
         mark_ms=np.array([c.stw_mark_term_ms for c in kept], dtype=float),
+        concurrent_mark_ms=np.array([c.concurrent_mark_ms for c in kept], dtype=float),
+        overshoot=overshoot(
+            np.array([c.heap_end_mb for c in kept], dtype=float),
+            np.array([c.heap_goal_mb for c in kept], dtype=float),
+        ),
     )
 
 
@@ -198,7 +211,7 @@ def _stw_rows(
 ) -> pd.DataFrame:
     rows = []
     for (item, name), metrics in equal_count_tails(pauses).items():
-        units = {m: ("cycles" if m == "stw-cycles-compared" else "ms") for m in metrics}
+        units = {m: GC_COST_UNITS.get(m, "ms") for m in metrics} | {"stw-cycles-compared": "cycles"}
         rows += _summary_rows(run_id, item, name, {(m, units[m]): v for m, v in metrics.items()})
     for (item, name), metrics in histogram_tails(histograms).items():
         rows += _summary_rows(run_id, item, name, {(m, "ns"): v for m, v in metrics.items()})
@@ -214,12 +227,31 @@ def _cpu_summary(item_dir: Path, benchtime: int | None) -> dict[tuple[str, str],
 
 
 def _probe_summary(probe) -> dict[tuple[str, str], float]:
-    if not probe.histogram:
+    """Start-latency quantiles, and the GC costs the probe measured over its window
+    (go_workloads/internal/gccost: the same names as the benchmarks' metrics; the STW
+    split as the share of GC STW time spent stopping, the probe having no ops)."""
+    out: dict[tuple[str, str], float] = {}
+    if probe.histogram:
+        out |= {
+            (f"start-latency-{name}-ns", "ns"): histogram_quantile(probe.histogram, q)
+            for name, q in (("p50", 0.5), ("p99", 0.99), ("p999", 0.999), ("max", 1.0))
+        }
+    cost = dict(probe.gc_cost)
+    stopping, total = cost.pop("stw-stopping-ns", None), cost.pop("stw-total-ns", None)
+    out |= {(metric, metric): value for metric, value in cost.items()}
+    if stopping is not None and total:
+        out[("stw-stopping-%", "%")] = 100.0 * stopping / total
+    return out
+
+
+def _stopped_summary(samples: pd.DataFrame) -> dict[tuple[str, str], float]:
+    """`stw-stopped-ns/op` = stw-ns/op − stw-stopping-ns/op (Go ≥ 1.22): the part of GC
+    stop-the-world time with the world stopped, beside the time it took to stop it."""
+    values = samples.groupby("metric")["value"].median()
+    if "stw-stopping-ns/op" not in values or "stw-ns/op" not in values:
         return {}
-    return {
-        (f"start-latency-{name}-ns", "ns"): histogram_quantile(probe.histogram, q)
-        for name, q in (("p50", 0.5), ("p99", 0.99), ("p999", 0.999), ("max", 1.0))
-    }
+    stopped = max(0.0, float(values["stw-ns/op"] - values["stw-stopping-ns/op"]))
+    return {("stw-stopped-ns/op", "stw-stopped-ns/op"): stopped}
 
 
 def _trace(item_dir: Path, slug: str, warnings: list[dict]) -> TraceSummary | None:
@@ -362,7 +394,9 @@ def build_tables(run_dir: Path) -> Tables:
         else:
             bench = parse_bench(_read(item_dir / "stdout.txt"))
             _warn(tables.warnings, item.slug, "bench", bench)
-            parts["samples"].append(samples_frame(bench, run_id=run_id, **ids))
+            bench_samples = samples_frame(bench, run_id=run_id, **ids)
+            parts["samples"].append(bench_samples)
+            summary.update(_stopped_summary(bench_samples))
             summary.update(_cpu_summary(item_dir, manifest.get("benchtime", {}).get(item.workload)))
         parts["samples"].append(
             pd.DataFrame(

@@ -25,6 +25,7 @@ def regression_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]
         str(SLOW),
         "--mode",
         "source",
+        "--no-gate",
         "--workloads",
         "Scheduler",
         "--reps",
@@ -108,6 +109,7 @@ def test_a_calibrated_spawn_slowdown_is_worse_through_the_whole_harness(tmp_path
         str(spin),
         "--mode",
         "source",
+        "--no-gate",
         "--workloads",
         "BurstSpawn",
         "--reps",
@@ -172,6 +174,16 @@ def test_quick_ab_reports_ns_op_and_stw_spike_latency(tmp_path):
         assert wanted in metrics
     manifest = json.loads((report.parent / "manifest.json").read_text())
     assert manifest["options"]["reps"] == 5 and len(manifest["workloads"]) == 3
+    # The sanity gate ran inside ab (no --no-gate) on the patched toolchain only.
+    gates = {g["variant"]: g for g in summary["checks"]["gate"]}
+    assert gates["runqget-priority"]["status"] == "pass", gates
+    assert gates["baseline"]["status"] == "not run", gates
+    assert manifest["toolchains"]["runqget-priority"]["gate"]["passed"] is True
+    html = report.read_text()
+    assert "sanity gate · runqget-priority" in html and 'data-status="pass"' in html
+    # The quick suite has no PingPongAlloc@gomaxprocs=1: the starvation check says so.
+    (starvation,) = summary["checks"]["starvation"]
+    assert starvation["status"] == "not measured" and "did not run" in starvation["reasons"][0]
 
 
 def test_report_of_a_non_run_is_a_usage_error(tmp_path):

@@ -18,7 +18,7 @@ from harness.adaptive import fitting_blocks, wanted_blocks
 from tests.conftest import GO, REPO, RUNQGET, stwbench
 
 TINY = ["--go", GO, "--patch", RUNQGET, "--mode", "source", "--workloads", "Scheduler",
-        "--target-seconds", "0.1", "--gomaxprocs", "2"]  # fmt: skip
+        "--target-seconds", "0.1", "--gomaxprocs", "2", "--no-gate"]  # fmt: skip
 
 
 def _reps_on_disk(run_dir: Path) -> set[int]:

@@ -34,8 +34,13 @@ block would overrun the budget (measured block time). It stops on precision, nev
 p-values: looking at significance to decide when to stop would inflate false positives.
 Each step and why it stopped are in manifest.json ("adaptive"); --resume continues it.
 
-exit codes: 0 ok; 1 a candidate's row is `worse` and --fail-on-regression was given (the
-A/A arm never counts); 2 usage or
+Checks (in the report's header and summary.json "checks"): the sanity gate runs on every
+patched toolchain (go test -short on the runtime's scheduler/GC tests, cached with the
+toolchain; --no-gate skips it), and the starvation check (PingPongAlloc at GOMAXPROCS=1:
+mark phases, the longest one, GC cycles/s against the baseline) for every candidate.
+
+exit codes: 0 ok; 1 the gate failed, or --fail-on-regression was given and a candidate's
+row is `worse` or its starvation check failed (the A/A arm never counts); 2 usage or
 environment error; 3 some processes failed (their rows are `unreliable`)."""
 
 
@@ -60,7 +65,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--fail-on-regression",
         action="store_true",
-        help="exit 1 when any comparison row is `worse`",
+        help="exit 1 when a candidate's comparison row is `worse` or its starvation check fails",
     )
     parser.add_argument(
         "--until-ci",
@@ -169,6 +174,13 @@ def cmd_ab(args: argparse.Namespace) -> int:
         f"report: [bold]{result.outputs['report.html']}[/] ({time.monotonic() - started:.0f} s)"
     )
     print(result.outputs["report.html"])
-    if args.fail_on_regression and not result.regressions.empty:
-        return 1
-    return run_code
+    return exit_code(result, run_code, fail_on_regression=args.fail_on_regression)
+
+
+def exit_code(result, run_code: int, *, fail_on_regression: bool) -> int:
+    """harness/checks.py's code (gate, regression, starvation), else the run's (0 or 3)."""
+    for line in result.checks.failed:
+        console.print(f"[red]check failed[/]: {line}")
+    regressions = not result.regressions.empty
+    code = result.checks.exit_code(regressions=regressions, fail_on_regression=fail_on_regression)
+    return code or run_code

@@ -9,6 +9,7 @@ import os
 import time
 from pathlib import Path
 
+from harness.commands.run import add_gate_argument
 from harness.console import console
 from harness.errors import UsageError
 
@@ -27,9 +28,13 @@ per process every night) unless --recalibrate.
 ${HISTORY_ENV}, else sqlite:///<out>/history.sqlite. A night already recorded for a
 series is refused unless --replace.
 
-exit codes: 0 ok; 1 tonight raised a regression alert and --fail-on-regression was
-given; 2 usage or environment error (bad config, night already recorded, database
-unreachable, a toolchain that does not build); 3 recorded, but some processes failed."""
+Every patched series' toolchain passes the sanity gate first (cached with the toolchain;
+--no-gate skips it); the report's starvation check compares every series with the first.
+
+exit codes: 0 ok; 1 a series' toolchain failed the sanity gate, or --fail-on-regression
+was given and tonight raised a regression alert or a starvation check failed; 2 usage or
+environment error (bad config, night already recorded, database unreachable, a toolchain
+that does not build); 3 recorded, but some processes failed."""
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -61,6 +66,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="record a night again that the history already has (its alerts are recomputed)",
     )
+    add_gate_argument(parser)
     parser.add_argument("--seed", type=int, help="run-order seed (default: random, recorded)")
     parser.add_argument(
         "--recalibrate",
@@ -113,16 +119,18 @@ def cmd_nightly(args: argparse.Namespace) -> int:
         print(paths["index.html"])
         return 0
     assert config is not None
-    result, run_code = _run_night(args, config, history, night)
+    result, run_code, checks = _run_night(args, config, history, night)
     paths = write_trend(history, nightly_dir, tonight=result)
     _print_tonight(result)
     console.print(
         f"trend report: [bold]{paths['index.html']}[/] ({time.monotonic() - started:.0f} s)"
     )
     print(paths["index.html"])
-    if args.fail_on_regression and not result.new_regressions.empty:
-        return 1
-    return run_code
+    for line in checks.failed:
+        console.print(f"[red]check failed[/]: {line}")
+    regressions = not result.new_regressions.empty
+    code = checks.exit_code(regressions=regressions, fail_on_regression=args.fail_on_regression)
+    return code or run_code
 
 
 def _run_night(args, config, history, night: dt.date):
@@ -144,6 +152,7 @@ def _run_night(args, config, history, night: dt.date):
         target_s=config.target_seconds,
         probe_duration_s=config.probe_duration,
         timeout_s=config.timeout,
+        gate=not args.no_gate,
     )
     run = create_run(
         args.out / "nightly" / night.isoformat(),
@@ -190,7 +199,7 @@ def _run_night(args, config, history, night: dt.date):
     if result.replaced:
         console.print(f"[yellow]replaced[/] night {night} of {', '.join(result.replaced)}")
     result.findings.to_csv(run.run_dir / "findings.csv", index=False)
-    return result, run_code
+    return result, run_code, analysis.checks
 
 
 def _entry(series, run, analysis, config):

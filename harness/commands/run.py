@@ -14,9 +14,11 @@ from harness.runs.runner import (
     DEFAULT_MAX_INTERFERENCE_CORES,
     DEFAULT_MAX_STEAL_CORES,
     DEFAULT_NOISE_RETRIES,
+    EXIT_FAILED_CHECK,
     RunOptions,
     create_run,
     execute_run,
+    gate_failures,
     load_run,
 )
 from harness.runs.variants import variants_from_flags, variants_from_toml
@@ -30,8 +32,12 @@ with GODEBUG=gctrace=1 always. Every byte each process printed is kept under
 <out>/<run-id>/raw/, parsed into <out>/<run-id>/tables/*.parquet. A killed run continues
 with --resume <out>/<run-id>.
 
-exit codes: 0 all processes ok; 2 usage/environment error; 3 finished, but some processes
-failed, timed out or did not build (named in manifest.json and on the console)."""
+Every patched toolchain first passes the sanity gate (go test -short on the runtime's and
+sync's scheduler/GC tests; once per toolchain, cached with it; --no-gate skips it).
+
+exit codes: 0 all processes ok; 1 a patched toolchain failed the sanity gate (its rows are
+unreliable); 2 usage/environment error; 3 finished, but some processes failed, timed out
+or did not build (named in manifest.json and on the console)."""
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -165,7 +171,18 @@ def add_run_arguments(parser: argparse.ArgumentParser, *, reps: int = 10) -> Non
         "--keep-raw", action="store_true", help="keep perf.data and trace.out files"
     )
     parser.add_argument("--out", type=Path, default=Path("results"), help="results directory")
+    add_gate_argument(parser)
     add_equivalence_argument(parser)
+
+
+def add_gate_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-gate",
+        action="store_true",
+        help="skip the sanity gate (go test -short on the runtime's scheduler/GC tests, run "
+        "once per patched toolchain and cached with it); the report says it did not run. "
+        "A failed gate makes the variant's rows unreliable and the command exit 1",
+    )
 
 
 def add_equivalence_argument(parser: argparse.ArgumentParser) -> None:
@@ -216,6 +233,7 @@ def new_run_from_args(args: argparse.Namespace, *, extra_variants=None):
         max_interference_cores=args.max_interference,
         max_steal_cores=args.max_steal,
         noise_retries=args.noise_retries,
+        gate=not args.no_gate,
     )
     return create_run(args.out, variants, resolve_workloads(args.workloads), options)
 
@@ -240,7 +258,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print_summary(tables)
     console.print(f"tables: {run.run_dir / 'tables'}")
     print(run.run_dir)
-    return code
+    return EXIT_FAILED_CHECK if gate_failures(run.manifest) else code
 
 
 def print_summary(tables: Tables) -> None:

@@ -20,10 +20,12 @@ samples_frame — one row per (benchmark result line, unit):
     `benchmark` is the name without "Benchmark", with `-<procs>` appended when procs != 1,
     i.e. the name benchstat shows (`PingPongAlloc/pairs=4-2`). `metric` and `unit` are
     both the unit token as printed (`ns/op`, `p99-ns`): a Go benchmark names a metric by
-    its unit. `better` is "higher" for rates — units ending in `/s`, `/sec`, `/second`
-    or `-per-sec` (`MB/s`, `ops/s`) — and "lower" for everything else (times, bytes,
-    allocations, counts), benchstat's convention. `phase` is "all" (the whole process)
-    for every row here; --trace adds per-process rows of one GC phase (`outside-gc`,
+    its unit. `better` is the metric registry's direction (harness/metrics.py: e.g.
+    `gc-cycles/s` is lower-is-better); for undeclared units "higher" for rates — units
+    ending in `/s`, `/sec`, `/second` or `-per-sec` (`MB/s`, `ops/s`) — and "lower" for
+    everything else (times, bytes, allocations, counts), benchstat's convention.
+    `phase` is "all" (the whole process) for every row here; --trace adds per-process
+    rows of one GC phase (`outside-gc`,
     `after-sweep-term`, `mark`, `after-mark-term`, harness/parse/trace_tables.py), which
     harness/stats compares as rows of their own. The column came last, so readers of
     older tables without it take "all".
@@ -43,11 +45,11 @@ latency_frame — one row per histogram bucket:
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
+from harness.metrics import direction as metric_direction
 from harness.parse.bench import BenchParse
 from harness.parse.gctrace import GcCycle
 from harness.parse.histogram import Bucket
@@ -108,7 +110,6 @@ LATENCY_COLUMNS: dict[str, str] = {
     "count": "int64",
 }
 
-_HIGHER_IS_BETTER_RE = re.compile(r"(/s|/sec|/second|-per-sec|-per-second)$")
 _SECONDS_SUFFIX = ":seconds"
 
 
@@ -199,8 +200,9 @@ def benchmark_name(name: str, procs: int) -> str:
 
 
 def better(unit: str) -> str:
-    """ "higher" for rates (MB/s, ops/s, …-per-sec), "lower" for everything else."""
-    return "higher" if _HIGHER_IS_BETTER_RE.search(unit) else "lower"
+    """The metric registry's direction (harness/metrics.py); undeclared units: "higher"
+    for rates (MB/s, ops/s, …-per-sec), "lower" for everything else."""
+    return metric_direction(unit, unit)
 
 
 def _bucket_rows(buckets: Sequence[Bucket], source: str, *, scale: float) -> list[dict]:

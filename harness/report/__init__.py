@@ -56,10 +56,17 @@ def render_report(
     manifest: dict | None = None,
     warnings: list[dict] | None = None,
     aa: dict | None = None,
+    checks: dict | None = None,
 ) -> dict[str, Path]:
     """Write every report file into run_dir; returns {file name: path}."""
     inputs = load_inputs(
-        Path(run_dir), comparisons, frames=frames, manifest=manifest, warnings=warnings, aa=aa
+        Path(run_dir),
+        comparisons,
+        frames=frames,
+        manifest=manifest,
+        warnings=warnings,
+        aa=aa,
+        checks=checks,
     )
     paths: dict[str, Path] = {}
     samples = flat_phases(inputs.frames["samples"])

@@ -15,7 +15,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from harness.metrics import METRICS
-from harness.report import claims, derive, plots, provenance, stw_plots, stw_views
+from harness.report import claims, derive, mechanism, plots, provenance, stw_plots, stw_views
 from harness.report.aa import aa_view
 from harness.report.inputs import ReportInputs
 from harness.report.run_quality import precision_view
@@ -45,7 +45,10 @@ def context(inputs: ReportInputs) -> dict:
     gc = frames["gc_cycles"]
     latency = frames["latency"]
     stw_hist, stw_sources = derive.stw_pooled(latency)
-    probe = derive.pooled(latency, derive.PROBE_SOURCE)
+    # The CDF shows one scenario (the sleep probe when it ran): pooling scenarios whose
+    # creators behave differently would mix distributions; the scenarios table has each.
+    probe_workload = _first_probe(latency)
+    probe = derive.pooled(latency[latency["workload"] == probe_workload], derive.PROBE_SOURCE)
     per_process = derive.gc_per_process(gc, inputs.manifest)
     overshoot = derive.heap_overshoot(gc)
     manifest = inputs.manifest
@@ -69,6 +72,7 @@ def context(inputs: ReportInputs) -> dict:
         "stw_hist_table": _quantile_rows(stw_hist, variants, stw_sources),
         "probe_svg": _safe(plots.histogram_cdfs(probe, variants, colors, "goroutine start")),
         "probe_table": _quantile_rows(probe, variants, {}),
+        "probe_workload": probe_workload,
         "gc_svg": _safe(plots.gc_behaviour(per_process, overshoot, variants, colors)),
         "gc_table": _gc_rows(derive.gc_summary(per_process, overshoot, variants)),
         "perf_tables": _perf_tables(frames["perf_symbols"], variants),
@@ -82,6 +86,31 @@ def context(inputs: ReportInputs) -> dict:
         "warnings": provenance.warning_rows(inputs.warnings),
         "aa": aa_view(inputs),
         "precision": precision_view(manifest, comparisons),
+        **_mechanism_context(inputs),
+    }
+
+
+def _first_probe(latency: pd.DataFrame) -> str:
+    names = list(pd.unique(latency.loc[latency["source"] == derive.PROBE_SOURCE, "workload"]))
+    return "probe" if "probe" in names else (str(names[0]) if names else "")
+
+
+def _mechanism_context(inputs: ReportInputs) -> dict:
+    """Checks, probe scenarios, GC costs, STW stopping/stopped, the GOMAXPROCS sweep."""
+    comparisons = inputs.main_comparisons
+    by_procs = mechanism.gomaxprocs_frame(
+        comparisons, list((inputs.manifest.get("options") or {}).get("gomaxprocs") or [])
+    )
+    return {
+        "checks": mechanism.check_lines(inputs.checks),
+        "scenarios": mechanism.scenario_rows(inputs.frames, comparisons, inputs.variants),
+        "cost_metrics": [label for _, label in mechanism.COST_METRICS],
+        "cost_rows": mechanism.cost_rows(comparisons),
+        "stopping_rows": mechanism.stopping_rows(
+            inputs.frames["samples"], comparisons, inputs.variants
+        ),
+        "gomaxprocs_rows": mechanism.gomaxprocs_rows(by_procs),
+        "gomaxprocs_svg": _safe(plots.gomaxprocs_ratios(by_procs)),
     }
 
 

@@ -58,6 +58,7 @@ class ReportInputs:
     warnings: list[dict]
     comparisons: pd.DataFrame
     aa: dict | None = None
+    checks: dict | None = None  # harness/checks.py Checks.to_json(): gate, starvation
 
     @property
     def run_id(self) -> str:
@@ -143,6 +144,7 @@ def load_inputs(
     manifest: dict | None = None,
     warnings: list[dict] | None = None,
     aa: dict | None = None,
+    checks: dict | None = None,
 ) -> ReportInputs:
     run_dir = Path(run_dir)
     if manifest is None:
@@ -156,6 +158,7 @@ def load_inputs(
         warnings=warnings if isinstance(warnings, list) else [],
         comparisons=normalize_comparisons(comparisons),
         aa=aa,
+        checks=checks,
     )
 
 

@@ -276,3 +276,34 @@ def gc_behaviour(
             ax.set_title(title)
         _legend(fig, present, colors)
     return to_svg(fig, "gc-behaviour")
+
+
+def gomaxprocs_ratios(frame: pd.DataFrame) -> str | None:
+    """One panel per metric: ratio (candidate ÷ baseline) against GOMAXPROCS, a line per
+    benchmark and candidate, the CI as error bars (report/mechanism.gomaxprocs_frame)."""
+    if frame.empty:
+        return None
+    metrics = list(pd.unique(frame["metric"]))
+    fig, axes = _figure(len(metrics), min(3, len(metrics)))
+    for ax, metric in zip(axes, metrics, strict=False):
+        part = frame[frame["metric"] == metric]
+        for (name, cand), line in part.groupby(["name", "candidate"], sort=False):
+            line = line.sort_values("procs")
+            ratio = line["ratio"].to_numpy(dtype=float)
+            low = ratio - line["ci_low"].to_numpy(dtype=float)
+            high = line["ci_high"].to_numpy(dtype=float) - ratio
+            ax.errorbar(
+                line["procs"],
+                ratio,
+                yerr=np.vstack([np.nan_to_num(low), np.nan_to_num(high)]),
+                marker="o",
+                capsize=2,
+                label=f"{name} ({cand})",
+            )
+        ax.axhline(1.0, color="#888", linestyle="--", linewidth=0.8)
+        ax.set_title(metric)
+        ax.set_xlabel("GOMAXPROCS")
+        ax.set_ylabel("candidate ÷ baseline")
+        ax.set_xticks(sorted(pd.unique(part["procs"])))
+        ax.legend(fontsize=6)
+    return to_svg(fig, "gomaxprocs")

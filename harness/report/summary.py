@@ -15,6 +15,7 @@ import pandas as pd
 
 from harness.report.aa import aa_view
 from harness.report.inputs import COMPARISON_DTYPES, ReportInputs
+from harness.report.mechanism import check_lines
 from harness.report.verdicts import (
     LEGEND,
     family_counts,
@@ -76,6 +77,8 @@ def summary_json(inputs: ReportInputs) -> str:
     }
     if inputs.aa is not None:
         document["aa"] = {**inputs.aa, "candidate": inputs.aa_arm}
+    if inputs.checks is not None:
+        document["checks"] = inputs.checks
     return json.dumps(_plain(document), indent=2, allow_nan=False) + "\n"
 
 
@@ -109,6 +112,11 @@ def summary_markdown(inputs: ReportInputs) -> str:
     ]
     lines += [" · ".join(f for f in facts if f), ""]
     lines += _counts_lines(comparisons)
+    for check in check_lines(inputs.checks):
+        what, text = _md_text(check["what"]), _md_text(check["text"])
+        lines.append(f"**{what}: {check['status']}** — {text}  ")
+    if inputs.checks:
+        lines.append("")
     calibration = aa_view(inputs)
     if calibration is not None:
         lines += [

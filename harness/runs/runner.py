@@ -40,11 +40,12 @@ from harness.runs.compile import Binary, compile_workloads
 from harness.runs.plan import RunItem, extend_order, run_order
 from harness.runs.variants import Variant
 from harness.runs.workloads import Workload
-from harness.toolchains import Toolchain, build, cache, go_env
+from harness.toolchains import Toolchain, build, cache, gate_is_current, go_env, run_gate
 
 MANIFEST = "manifest.json"
 # Exit codes of `stwbench run` beyond the usual 0/2 (see README).
 EXIT_PROCESS_FAILURES = 3
+EXIT_FAILED_CHECK = 1  # the sanity gate or the starvation check failed
 REJECTED = "_rejected"  # raw/_rejected/: attempts the noise guard re-ran
 # Noise-guard defaults (cores, averaged over one process's wall time), from this project's
 # 2-vCPU KVM machine (README "Noise guards"): idle, 40 default-suite benchmark processes
@@ -72,6 +73,7 @@ class RunOptions:
     probe_duration_s: float = 2.0
     probe_interval: str = "20us"
     trace: bool = False  # the probe runs with the execution tracer (harness/runs/trace.py)
+    gate: bool = True  # run the sanity gate on every patched toolchain (cached per toolchain)
     trace_after_stw_us: float = 100.0  # X of the after-sweep-term / after-mark-term phases
     # Relative `same` margin for every row (--equivalence); None: each metric's own
     # (harness/metrics.py). Recorded so `stwbench report` re-renders the same verdicts.
@@ -412,6 +414,7 @@ def _toolchains(run: Run) -> dict[str, Toolchain]:
         toolchains[variant.name] = build(
             variant.spec(run.options.executor, run.options.build_cpuset)
         )
+    _gate(run, toolchains)
     run.manifest["toolchains"] = {
         name: {
             "key": t.key,
@@ -425,6 +428,36 @@ def _toolchains(run: Run) -> dict[str, Toolchain]:
         for name, t in toolchains.items()
     }
     return toolchains
+
+
+def _gate(run: Run, toolchains: dict[str, Toolchain]) -> None:
+    """The sanity gate on every patched toolchain, unless --no-gate: once per toolchain
+    and gate test list (the result lives in the toolchain's provenance). A failed gate
+    does not stop the run (its numbers still say what the patch did); analysis marks that
+    variant's rows `unreliable` and the commands exit 1 (`gate_failures`)."""
+    run.manifest["gate"] = {"requested": run.options.gate}
+    if not run.options.gate:
+        console.print("[yellow]gate: skipped (--no-gate); the report says so")
+        return
+    for toolchain in {t.key: t for t in toolchains.values()}.values():
+        if not toolchain.provenance["patches"]:
+            continue  # an unpatched release: its own tests are the Go team's business
+        if gate_is_current(toolchain):
+            continue
+        result = run_gate(toolchain)
+        toolchain.provenance["gate"] = result.to_json()
+        if not result.passed:
+            bad = ", ".join(result.tests_failed + result.tests_missing) or "exit code"
+            console.print(f"[red]gate FAILED[/] for toolchain {toolchain.key[:12]}: {bad}")
+
+
+def gate_failures(manifest: dict) -> list[str]:
+    """Variants whose toolchain failed the sanity gate in this run's record."""
+    return [
+        name
+        for name, record in (manifest.get("toolchains") or {}).items()
+        if (record.get("gate") or {}).get("passed") is False
+    ]
 
 
 def _binaries(run: Run, toolchains: dict[str, Toolchain]) -> dict[str, dict[str, Binary]]:
@@ -459,6 +492,7 @@ def _bench_args(workload: Workload, benchtime: int, gomaxprocs: int) -> list[str
         "-test.count=1",
         "-test.benchmem",
         f"-test.cpu={gomaxprocs}",
+        *workload.args,
     ]
 
 
@@ -546,6 +580,7 @@ def _run_item(
         return result
     shown = {
         **variant.env,
+        **dict(workload.env),
         "GOMAXPROCS": str(item.gomaxprocs),
         "GODEBUG": _godebug(variant, run.options.schedtrace),
     }
@@ -559,6 +594,7 @@ def _run_item(
             run.options.probe_interval,
             "-out",
             str(item_dir.with_name(item_dir.name + ".partial") / "probe.json"),
+            *workload.args,  # after the defaults: Go's flag package keeps the last value
         ]
         if run.options.trace:
             partial = item_dir.with_name(item_dir.name + ".partial")

@@ -2,7 +2,14 @@
 
 Three kinds:
 - `bench`: one benchmark of go_workloads/ (`go test -c` binary, `-test.bench=^BenchmarkX$`).
-- `probe`: go_workloads/cmd/probe, the goroutine start-latency probe (writes probe.json).
+- `probe`: go_workloads/cmd/probe, the goroutine start-latency probe (writes probe.json),
+  one workload per creator scenario: how the goroutine that runs `go f()` behaves decides
+  what a scheduler patch does to the new goroutine's start (go_workloads/README.md):
+  `probe` (sleep: a timer-driven producer), `probe-handoff` (a blocking producer: spawn,
+  wait until the goroutine ran, then compute), `probe-busy` (a producer that never blocks
+  and keeps its P), `probe-yield` (a producer that yields), `probe-http` (a server: the
+  per-connection goroutine net/http starts when a request arrives), and `probe-gcoff`
+  (the sleep probe with GOGC=off: the article's mitigation, claim 6).
 - `goroot`: one benchmark from the toolchain's own src/runtime tests ("goroot:runtime"),
   the outside yardstick nobody here wrote.
 """
@@ -21,6 +28,8 @@ class Workload:
     benchmark: str = ""  # Go benchmark name without the "Benchmark" prefix
     gomaxprocs: int | None = None  # pinned (the GOMAXPROCS=1 starvation check), else the list
     probe_duration_s: float = 2.0
+    args: tuple[str, ...] = ()  # extra command-line arguments (the probe's -creator)
+    env: tuple[tuple[str, str], ...] = ()  # extra environment (GOGC=off), over the variant's
 
     @property
     def calibrated(self) -> bool:
@@ -28,10 +37,14 @@ class Workload:
         return self.kind in ("bench", "goroot")
 
     def to_json(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "args": list(self.args), "env": dict(self.env)}
 
     @classmethod
     def from_json(cls, data: dict) -> Workload:
+        """From a manifest; manifests written before `args`/`env` existed have neither."""
+        data = dict(data)
+        data["args"] = tuple(data.get("args") or ())
+        data["env"] = tuple(sorted((data.get("env") or {}).items()))
         return cls(**data)
 
 
@@ -40,7 +53,26 @@ def _bench(name: str, gomaxprocs: int | None = None) -> Workload:
     return Workload(name=f"{name}{suffix}", kind="bench", benchmark=name, gomaxprocs=gomaxprocs)
 
 
-PROBE = Workload(name="probe", kind="probe")
+def _probe(name: str, creator: str, **env: str) -> Workload:
+    return Workload(
+        name=name,
+        kind="probe",
+        args=("-creator", creator),
+        env=tuple(sorted(env.items())),
+    )
+
+
+PROBE = _probe("probe", "sleep")  # the first probe's name, kept for the nightly history
+PROBE_HANDOFF = _probe("probe-handoff", "handoff")
+PROBE_BUSY = _probe("probe-busy", "busy")
+PROBE_SCENARIOS = [
+    PROBE,
+    PROBE_HANDOFF,
+    PROBE_BUSY,
+    _probe("probe-yield", "yield"),
+    _probe("probe-http", "http"),
+    _probe("probe-gcoff", "sleep", GOGC="off"),
+]
 
 SUITES: dict[str, list[Workload]] = {
     "default": [
@@ -56,8 +88,11 @@ SUITES: dict[str, list[Workload]] = {
         _bench("Timers"),
         _bench("HTTPOpenLoop"),
         PROBE,
+        PROBE_HANDOFF,
+        PROBE_BUSY,
     ],
     "quick": [PROBE, _bench("Scheduler"), _bench("BurstSpawn")],
+    "probes": PROBE_SCENARIOS,
     "goroot:runtime": [
         Workload(name=f"goroot:runtime/{name}", kind="goroot", benchmark=name)
         for name in (

@@ -14,7 +14,7 @@ from harness.toolchains.builder import (
     find_toolchain,
     list_toolchains,
 )
-from harness.toolchains.gate import GATE_TESTS, run_gate
+from harness.toolchains.gate import GATE_TESTS, gate_is_current, run_gate
 from harness.toolchains.goenv import go_env
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "ToolchainSpec",
     "build",
     "find_toolchain",
+    "gate_is_current",
     "go_env",
     "list_toolchains",
     "run_gate",

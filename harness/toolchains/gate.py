@@ -87,6 +87,12 @@ def gate_command(toolchain: Toolchain, tests: dict[str, dict[str, str]]) -> list
     ]
 
 
+def gate_is_current(toolchain: Toolchain) -> bool:
+    """The toolchain's provenance holds a gate result for today's GATE_TESTS."""
+    recorded = toolchain.provenance.get("gate")
+    return bool(recorded) and recorded.get("command") == gate_command(toolchain, GATE_TESTS)
+
+
 def run_gate(toolchain: Toolchain, tests: dict[str, dict[str, str]] | None = None) -> GateResult:
     """Run the gate, save its log next to the toolchain, record the result in provenance.
 
