@@ -721,7 +721,7 @@ def claim_inputs(rows: list[dict]) -> claims.ClaimInputs:
 
 def test_claims_read_inconclusive_and_underpowered_rows_by_their_ci():
     def scheduler(**given):
-        row = stats_row(benchmark="Scheduler-2", **given)
+        row = stats_row(benchmark="Scheduler-4", **given)  # the article's GOMAXPROCS
         return claims.claim_scheduler_speedup(claim_inputs([row]))
 
     # Not significant, but the CI excludes the article's −25.5 %: refuted, whatever the verdict.
@@ -731,7 +731,7 @@ def test_claims_read_inconclusive_and_underpowered_rows_by_their_ci():
     assert wide.verdict == claims.NOT_MEASURED and "more reps" in wide.measured
     assert "n=5 pairs" in wide.measured
     # An A/A row is never the candidate's.
-    aa_only = stats_row(benchmark="Scheduler-2", verdict="better", ratio=0.75, family="aa")
+    aa_only = stats_row(benchmark="Scheduler-4", verdict="better", ratio=0.75, family="aa")
     assert claims.claim_scheduler_speedup(claim_inputs([aa_only])).verdict == claims.NOT_MEASURED
 
     def mark(**given):
