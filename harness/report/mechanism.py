@@ -106,7 +106,10 @@ def _probe_benchmarks(samples: pd.DataFrame) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for workload, group in rows.groupby("workload", sort=False):
         out[str(workload)] = [str(b) for b in pd.unique(group["benchmark"])]
-    return out
+    known = list(SCENARIOS)  # the scenarios in the order README explains them
+    return dict(
+        sorted(out.items(), key=lambda kv: (known.index(kv[0]) if kv[0] in known else 99, kv[0]))
+    )
 
 
 def scenario_rows(

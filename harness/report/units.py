@@ -43,6 +43,12 @@ def format_value(value: float, unit: str) -> str:
         return _scaled(value * scale, _TIME_STEPS) + per_op
     if is_bytes(unit):
         return _scaled(value, _BYTE_STEPS) + per_op
+    if unit == "%" or unit.endswith("-%"):  # gc-assist-cpu-%: a share, shown as one
+        return f"{value:.3g} %"
+    if unit.endswith("/s") and "-" in unit:  # gc-cycles/s → "11.85 cycles/s"
+        return f"{value:.4g} {unit.rsplit('-', 1)[-1]}"
+    if unit == "ratio":
+        return f"{value:.3f}"
     return f"{value:.4g} {unit}".rstrip()
 
 
