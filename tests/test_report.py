@@ -212,8 +212,16 @@ def test_render_report_writes_every_output_into_the_run_dir(rendered):
         assert path.parent == run_dir and path.name == name and path.stat().st_size > 0
     html = paths["report.html"].read_text()
     assert html.index('id="verdict-table"') < html.index("<svg")  # the verdicts come first
-    for section in ("nsop", "stw", "latency", "gc", "provenance", "run"):
+    for section in ("nsop", "stw", "latency", "scenarios", "gc-cost", "gc", "provenance", "run"):
         assert f'id="{section}"' in html
+    # Both halves of the question: the probe scenario's latency and the collector's costs,
+    # with the STW split into time-to-stop and time stopped (Go 1.27: the metrics exist).
+    assert 'id="scenario-table"' in html and 'id="cost-table"' in html
+    assert 'id="stopping-table"' in html
+    cost = html[
+        html.index('id="cost-table"') : html.index("</table>", html.index('id="cost-table"'))
+    ]
+    assert "Scheduler-2" in cost and "probe-2" in cost and "badge v-" in cost
     assert "runqget-priority.patch" in html and "runnext" in html  # the diff itself
     assert "No data" not in html  # a real run has data for every section
 
