@@ -117,7 +117,7 @@ def test_a_patch_that_keeps_gc_cycling_passes():
     "kwargs, reason",
     [
         ({"ratio": MARK_P95_MAX_RATIO * 1.5}, "mark-phase p95"),
-        ({"longest": MAX_MARK_PHASE_MS * 3}, "a mark phase of"),
+        ({"longest": MAX_MARK_PHASE_MS * 1.5}, "a mark phase of"),
         ({"cycles_per_s": (100.0, 100.0 * CYCLES_PER_S_RANGE[0] * 0.5)}, "GC cycles/s"),
         ({"cycles_per_s": (100.0, 100.0 * CYCLES_PER_S_RANGE[1] * 1.5)}, "GC cycles/s"),
     ],
@@ -143,8 +143,25 @@ def test_failed_processes_or_too_few_make_it_unreliable_and_absence_not_measured
         manifest(workloads=("Scheduler",)), comparisons(1.0), frames(), {}
     ).starvation
     assert check.status == NOT_MEASURED and "did not run" in check.reasons[0]
-    (check,) = run_checks(manifest(), comparisons(1.0).iloc[0:0], frames(), {}).starvation
+    no_cycles = frames()
+    no_cycles["gc_cycles"] = no_cycles["gc_cycles"].iloc[0:0]
+    (check,) = run_checks(manifest(), comparisons(1.0).iloc[0:0], no_cycles, {}).starvation
     assert check.status == NOT_MEASURED and "no mark-phase figures" in check.reasons[0]
+
+
+def test_a_process_that_completes_one_cycle_fails_and_a_starved_worker_fails():
+    """The two ways the test-only starving patch shows (tests/patches/README.md): one
+    endless mark phase per process; and, worker-only starvation, no mark-worker CPU."""
+    one = frames()
+    gc = one["gc_cycles"]
+    one["gc_cycles"] = gc[(gc["variant"] == "baseline") | (gc["cycle"] == 0)]
+    (check,) = run_checks(manifest(), comparisons(1.0), one, {}).starvation
+    assert check.status == FAIL and check.fewest_cycles == 1
+    assert "completed 1 GC cycle" in check.reasons[0]
+    worker = comparisons(1.0)
+    worker = pd.concat([worker, worker.assign(metric="gc-dedicated-cpu-%", ratio=0.0)])
+    (check,) = run_checks(manifest(), worker, frames(), {}).starvation
+    assert check.status == FAIL and "mark-worker CPU ×0.00" in check.reasons[0]
 
 
 def test_the_aa_arm_gets_no_starvation_check():

@@ -62,8 +62,10 @@ def check_lines(checks: dict | None) -> list[dict[str, str]]:
                 f"(≤ ×{bounds.get('mark_p95_max_ratio')}), longest mark phase "
                 f"{_num(s['longest_mark_ms'])} ms (baseline {_num(s['baseline_longest_mark_ms'])}"
                 f" ms; ≤ {bounds.get('max_mark_phase_ms')} ms), GC cycles/s "
-                f"×{_num(s['cycles_per_s_ratio'])} (×{low}–×{high}); "
-                f"n {s['n_candidate']}/{s['n_baseline']}"
+                f"×{_num(s['cycles_per_s_ratio'])} (×{low}–×{high}), mark-worker CPU "
+                f"×{_num(s.get('worker_cpu_ratio'))} (≥ ×{bounds.get('min_worker_cpu_ratio')}), "
+                f"fewest cycles in a process {s.get('fewest_cycles')} "
+                f"(≥ {bounds.get('min_cycles')}); n {s['n_candidate']}/{s['n_baseline']}"
             )
             if s["reasons"]:
                 text += " — " + "; ".join(s["reasons"])

@@ -1,0 +1,81 @@
+"""The sanity gate inside `ab` (the passing case is in tests/test_ab.py's quick run): a
+patched toolchain that fails it gets every row `unreliable`, a FAIL line in the report's
+header and summary.json, and exit 1 even without --fail-on-regression."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from harness.analyze import comparisons_of
+from harness.parse.tables import SAMPLES_COLUMNS
+from tests.conftest import GO, REPO, stwbench
+
+THROW = REPO / "tests" / "patches" / "test-only-throw-in-gc.patch"
+
+
+def test_a_failed_gate_makes_every_row_of_its_variant_unreliable():
+    rng = np.random.default_rng(3)
+    rows = [
+        {
+            "run_id": "r",
+            "variant": variant,
+            "workload": "Scheduler",
+            "benchmark": "Scheduler-2",
+            "rep": rep,
+            "metric": metric,
+            "unit": metric,
+            "value": float(rng.lognormal(7.0, 0.05)),
+            "better": "lower",
+            "phase": "all",
+        }
+        for variant in ("baseline", "good", "bad")
+        for rep in range(6)
+        for metric in ("ns/op", "B/op")
+    ]
+    samples = pd.DataFrame(rows, columns=list(SAMPLES_COLUMNS))
+    manifest = {
+        "variants": [{"name": v} for v in ("baseline", "good", "bad")],
+        "toolchains": {
+            "baseline": {"patches": []},
+            "good": {"patches": [{"name": "g"}], "gate": {"passed": True}},
+            "bad": {"patches": [{"name": "b"}], "gate": {"passed": False}},
+        },
+        "order": [],
+        "processes": {},
+    }
+    rows = comparisons_of(manifest, samples)
+    verdicts = rows.groupby("candidate")["verdict"].agg(set)
+    assert verdicts["bad"] == {"unreliable"}
+    assert "unreliable" not in verdicts["good"]
+
+
+def test_ab_runs_the_gate_and_a_failing_gate_exits_1(tmp_path):
+    result = stwbench(
+        "ab", "--go", GO, "--patch", THROW, "--mode", "source", "--workloads", "Scheduler",
+        "--reps", "3", "--target-seconds", "0.1", "--seed", "5", "--out", tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr[-3000:]
+    stderr = " ".join(result.stderr.split())
+    assert "gate FAILED" in stderr and "check failed: gate test-only-throw-in-gc" in stderr
+    report = Path(result.stdout.strip())
+    summary = json.loads((report.parent / "summary.json").read_text())
+    gates = {g["variant"]: g for g in summary["checks"]["gate"]}
+    assert gates["test-only-throw-in-gc"]["status"] == "fail", gates
+    assert "TestUserForcedGC" in gates["test-only-throw-in-gc"]["detail"], gates
+    candidate = [r for r in summary["comparisons"] if r["candidate"] == "test-only-throw-in-gc"]
+    assert all(r["verdict"] == "unreliable" for r in candidate)
+    html = report.read_text()
+    assert "sanity gate · test-only-throw-in-gc" in html and "FAIL" in html
+    manifest = json.loads((report.parent / "manifest.json").read_text())
+    assert manifest["toolchains"]["test-only-throw-in-gc"]["gate"]["passed"] is False
+    # The failed gate is cached with the toolchain: a second run does not re-run it.
+    again = stwbench(
+        "run", "--go", GO, "--patch", THROW, "--mode", "source", "--workloads", "Scheduler",
+        "--reps", "1", "--target-seconds", "0.1", "--out", tmp_path / "again",
+    )  # fmt: skip
+    assert again.returncode == 1 and "running the sanity gate" not in again.stderr
+    assert "gate: go test -short" not in again.stderr
