@@ -1,7 +1,8 @@
 // Shared helpers for all benchmarks:
 //
 //   - startGC / gcMeter.stop: every benchmark reports per-op GC figures,
-//     gc-cycles/op and stw-ns/op (see stwSource for where the latter comes from).
+//     gc-cycles/op and stw-ns/op (see stwSource for where the latter comes from),
+//     and the GC-cost figures of internal/gccost over the timed region.
 //   - checkNoLeak: every benchmark verifies it left no goroutines behind.
 //   - allocator: a background goroutine that allocates pointer-rich garbage a
 //     fixed amount per op, for workloads that run "beside an allocator".
@@ -10,12 +11,13 @@ package go_workloads
 
 import (
 	"bytes"
-	"math"
 	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
 	"testing"
 	"time"
+
+	"stwbench/workloads/internal/gccost"
 )
 
 const (
@@ -67,62 +69,58 @@ func readGC() gcSnapshot {
 	}
 	s := []metrics.Sample{{Name: gcCyclesMetric}, {Name: stwMetric}}
 	metrics.Read(s)
-	return gcSnapshot{cycles: s[0].Value.Uint64(), stwNs: histogramSumSeconds(s[1].Value.Float64Histogram()) * 1e9}
+	return gcSnapshot{cycles: s[0].Value.Uint64(), stwNs: gccost.HistogramSumSeconds(s[1].Value.Float64Histogram()) * 1e9}
 }
 
-// histogramSumSeconds approximates the sum of all values in h as
-// sum(midpoint(bucket) * count). Infinite bounds use the finite one; a bucket
-// that is infinite on both sides contributes nothing.
-func histogramSumSeconds(h *metrics.Float64Histogram) float64 {
-	var sum float64
-	for i, c := range h.Counts {
-		if c == 0 {
-			continue
-		}
-		sum += bucketMid(h.Buckets[i], h.Buckets[i+1]) * float64(c)
-	}
-	return sum
+// gcCostUnits are the gccost.Metrics values reported as they are (per run,
+// not per op: shares, rates and quantiles do not scale with b.N).
+var gcCostUnits = []string{
+	gccost.AssistCPU, gccost.DedicatedCPU, gccost.IdleCPU, gccost.PauseCPU,
+	gccost.CyclesPerS, gccost.SchedLatP50, gccost.SchedLatP99,
 }
 
-func bucketMid(lo, hi float64) float64 {
-	switch {
-	case math.IsInf(lo, 0) && math.IsInf(hi, 0):
-		return 0
-	case math.IsInf(lo, -1):
-		return hi
-	case math.IsInf(hi, 1):
-		return lo
-	}
-	return (lo + hi) / 2
-}
-
-// gcMeter measures GC cycles and STW time over a benchmark's timed region.
+// gcMeter measures GC cycles, STW time and GC CPU cost over a benchmark's
+// timed region.
 type gcMeter struct {
 	b     *testing.B
 	start gcSnapshot
+	cost  *gccost.Snapshot
 }
 
 // startGC forces a GC (so every run starts from the same heap state; it shows
 // up as a "(forced)" gctrace line), enables allocation reporting, snapshots
 // the counters and resets the timer. Call it after the workload's setup and
-// right before the b.N loop.
+// right before the b.N loop. The forced GC right before gccost.Start also
+// makes the /cpu/classes deltas start exactly here: those counters only move
+// at mark termination (see the gccost package comment).
 func startGC(b *testing.B) *gcMeter {
 	b.ReportAllocs()
 	runtime.GC()
 	m := &gcMeter{b: b}
 	m.start = readGC()
+	m.cost = gccost.Start()
 	b.ResetTimer()
 	return m
 }
 
-// stop stops the timer and reports gc-cycles/op and stw-ns/op. Call it right
-// after the b.N loop, before tearing the workload down.
+// stop stops the timer and reports gc-cycles/op, stw-ns/op, the gccost values
+// in gcCostUnits that this toolchain provides, and stw-stopping-ns/op (Go 1.22+).
+// Call it right after the b.N loop, before tearing the workload down.
 func (m *gcMeter) stop() {
 	m.b.StopTimer()
+	cost := m.cost.Stop().Metrics()
 	end := readGC()
 	n := float64(m.b.N)
 	m.b.ReportMetric(float64(end.cycles-m.start.cycles)/n, "gc-cycles/op")
 	m.b.ReportMetric((end.stwNs-m.start.stwNs)/n, "stw-ns/op")
+	for _, unit := range gcCostUnits {
+		if v, ok := cost[unit]; ok {
+			m.b.ReportMetric(v, unit)
+		}
+	}
+	if v, ok := cost[gccost.STWStoppingNs]; ok {
+		m.b.ReportMetric(v/n, gccost.STWStoppingNs+"/op")
+	}
 }
 
 // checkNoLeak waits (up to 5 s) for the number of goroutines to drop back to

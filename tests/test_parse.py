@@ -28,6 +28,13 @@ from harness.parse import (
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VERSIONS = ["1.27.3", "1.21.13"]
+CREATORS = ["sleep", "handoff", "busy", "yield", "http"]
+# go_workloads/internal/gccost's names: the CPU shares, reported as they are...
+GC_CPU_UNITS = ["gc-assist-cpu-%", "gc-dedicated-cpu-%", "gc-idle-cpu-%", "gc-pause-cpu-%"]
+GCCOST_UNITS = [*GC_CPU_UNITS, "gc-cycles/s", "sched-latency-p50-ns", "sched-latency-p99-ns"]
+# ...and the stop-the-world sums, Go >= 1.22 only (the probe's gc_cost has both sums; the
+# benchmarks report the stopping one per op).
+GCCOST_STW = ["stw-stopping-ns", "stw-total-ns"]
 
 GC_LINE = (
     "gc 12 @0.345s 4%: 0.12+0.91+0.078 ms clock, 0.25+0.091/0.29/0+0.15 ms cpu, "
@@ -76,6 +83,35 @@ def test_bench_fixture(version):
         assert result.config["goos"] == "linux"
     units = {unit for r in parsed.results for unit in r.metrics}
     assert {"ns/op", "B/op", "allocs/op"} <= units
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_bench_gccost_fixture(version):
+    """The gccost units (`%`, `/s` and all) parse as units, with finite values."""
+    text = fixture(f"bench-gccost-{version}.txt")
+    parsed = parse_bench(text)
+    assert parsed.skipped == 0, parsed.skipped_examples
+    assert [(r.name, r.procs) for r in parsed.results] == [("Scheduler", 1), ("Scheduler", 2)]
+    for result in parsed.results:
+        # Every unit of the line is a key: nothing was split or merged.
+        line = next(x for x in text.split("\n") if x.split()[:1] == [_full_name(result)])
+        assert list(result.metrics) == line.split()[3::2]
+        for unit in [*GCCOST_UNITS, "gc-cycles/op", "stw-ns/op"]:
+            value = result.metrics[unit]
+            assert math.isfinite(value) and value >= 0, unit
+        for unit in GC_CPU_UNITS:
+            assert 0 <= result.metrics[unit] <= 100
+        assert sum(result.metrics[u] for u in GC_CPU_UNITS) <= 100
+        assert result.metrics["gc-cycles/s"] > 0
+        assert 0 < result.metrics["sched-latency-p50-ns"] <= result.metrics["sched-latency-p99-ns"]
+        if version == "1.21.13":  # no /sched/pauses/stopping/gc:seconds before Go 1.22
+            assert "stw-stopping-ns/op" not in result.metrics
+        else:
+            assert 0 <= result.metrics["stw-stopping-ns/op"] <= result.metrics["stw-ns/op"]
+
+
+def _full_name(result) -> str:
+    return "Benchmark" + (result.name if result.procs == 1 else f"{result.name}-{result.procs}")
 
 
 def test_bench_names_procs_units_and_config():
@@ -474,6 +510,66 @@ def test_probe_fixture(version):
     p99 = histogram_quantile(parsed.histogram, 0.99)
     exact = parsed.data["percentiles_ns"]["p99"]
     assert exact * 0.75 <= p99 <= exact * 1.25 + 1
+
+
+@pytest.mark.parametrize("creator", CREATORS)
+def test_probe_creator_fixture(creator):
+    text = fixture(f"probe-{creator}-1.27.3.json")
+    parsed = parse_probe(text)
+    assert parsed.error is None and parsed.skipped == 0
+    data = parsed.data
+    assert data is not None and data["schema"] == 2 and data["go_version"] == "go1.27.3"
+    assert parsed.creator == creator == data["creator"]
+    assert parsed.measured is not None and parsed.measured > 0
+    assert sum(count for _, _, count in parsed.histogram) == parsed.measured
+    # The counts add up: measured + dropped + failed == attempted, spawned = attempted -
+    # dropped; only http drops (the in-flight cap) or fails.
+    assert parsed.measured + data["dropped"] + data["failed"] == data["attempted"]
+    assert data["spawned"] == data["attempted"] - data["dropped"]
+    assert data["failed"] == 0
+    if creator != "http":
+        assert parsed.measured == data["spawned"] == data["attempted"] and data["dropped"] == 0
+    # gc_cost: every gccost name (1.27.3 has all the metrics; GCs finished in the window),
+    # finite, the CPU shares in [0, 100] and summing to at most 100.
+    assert set(parsed.gc_cost) == {*GCCOST_UNITS, *GCCOST_STW}
+    assert all(math.isfinite(v) and v >= 0 for v in parsed.gc_cost.values())
+    assert sum(parsed.gc_cost[u] for u in GC_CPU_UNITS) <= 100
+    assert parsed.gc_cost["gc-cycles/s"] > 0
+    assert parsed.gc_cost["stw-stopping-ns"] <= parsed.gc_cost["stw-total-ns"]
+    assert set(parsed.runtime_metrics) >= {"/sched/latencies:seconds", "/gc/pauses:seconds"}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_probe_schema_1_fixture_has_no_creator_or_gc_cost(version):
+    parsed = parse_probe(fixture(f"probe-{version}.json"))
+    assert parsed.data is not None and parsed.data["schema"] == 1
+    assert parsed.creator is None and parsed.gc_cost == {} and parsed.skipped == 0
+
+
+def test_probe_schema_2_gc_cost_and_creator_edge_cases():
+    doc = probe_doc(
+        schema=2,
+        creator="http",
+        gc_cost={
+            "gc-cycles/s": 12,  # an int is a number
+            "gc-assist-cpu-%": 1.5,
+            "gc-idle-cpu-%": "1.5",
+            "gc-pause-cpu-%": None,
+            "gc-dedicated-cpu-%": True,
+            "stw-total-ns": 10**400,  # too big for a float
+        },
+    )
+    parsed = parse_probe(json.dumps(doc))
+    assert parsed.creator == "http"
+    assert parsed.gc_cost == {"gc-cycles/s": 12.0, "gc-assist-cpu-%": 1.5}
+    assert parsed.skipped == 4 and len(parsed.skipped_examples) == 4
+    # Python's json reads the non-standard NaN / -Infinity tokens: not finite, skipped.
+    for token in ("NaN", "-Infinity"):
+        text = json.dumps(probe_doc(gc_cost={"a": 2})).replace('"a": 2', f'"a": {token}')
+        odd = parse_probe(text)
+        assert odd.gc_cost == {} and odd.skipped == 1
+    wrong = parse_probe(json.dumps(probe_doc(gc_cost=[1, 2], creator=7)))
+    assert wrong.gc_cost == {} and wrong.creator is None and wrong.skipped == 2
 
 
 def probe_doc(**overrides) -> dict:

@@ -178,3 +178,51 @@ def test_tables_of_a_traced_run_are_a_pure_function_of_raw(traced_run):
         pd.testing.assert_frame_equal(
             again.frames[name].reset_index(drop=True), stored, check_dtype=False
         )
+
+
+SCENARIOS = ("probe-handoff", "probe-busy", "probe-yield", "probe-http")
+
+
+@pytest.fixture(scope="module")
+def scenario_run(tmp_path_factory) -> Path:
+    """Every non-sleep probe scenario, 2 blocks, only the first traced (--trace-reps 1)."""
+    out = tmp_path_factory.mktemp("scenarios")
+    result = stwbench(
+        "run", "--go", GO, "--patch", str(RUNQGET), *FAST, "--workloads", ",".join(SCENARIOS),
+        "--reps", "2", "--gomaxprocs", "2", "--seed", "8", "--trace", "--trace-reps", "1",
+        "--out", out,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return only_run_dir(out)
+
+
+@pytest.mark.parametrize("workload", SCENARIOS)
+def test_each_scenario_counts_add_up_and_phases_add_up(scenario_run, workload):
+    items = sorted((scenario_run / "raw").glob(f"*/{workload}/*/status.json"))
+    assert len(items) == 4  # 2 variants × 2 blocks
+    for status in items:
+        item = status.parent
+        rep = int(item.name.rsplit("rep", 1)[1])
+        probe = json.loads((item / "probe.json").read_text())
+        assert probe["creator"] == workload.removeprefix("probe-")
+        counts = sum(b["count"] for b in probe["start_latency_ns"]["buckets"])
+        assert counts == probe["measured"] > 0
+        if workload != "probe-http":
+            assert probe["measured"] == probe["spawned"]
+        summary_path = item / "trace-summary.json"
+        if rep == 2:  # --trace-reps 1: the second block is not traced, on either arm
+            assert not summary_path.exists()
+            continue
+        summary = json.loads(summary_path.read_text())
+        assert summary["status"] == "ok", summary.get("reason")
+        phases = Counter(summary["phase"])
+        assert set(phases) <= set(PHASES)
+        # Every goroutine the trace attributes is in exactly one phase.
+        assert sum(phases.values()) == len(summary["created_ns"]) > 0
+        if workload != "probe-http":
+            assert len(summary["created_ns"]) == probe["measured"]
+    samples = pd.read_parquet(scenario_run / "tables" / "samples.parquet")
+    phased = samples[(samples["workload"] == workload) & (samples["phase"] != "all")]
+    assert not phased.empty and set(phased["rep"]) == {1}
+    costs = samples[(samples["workload"] == workload) & (samples["phase"] == "all")]
+    assert {"gc-assist-cpu-%", "gc-cycles/s", "mark-phase-p95-ms"} <= set(costs["metric"])

@@ -38,9 +38,16 @@ the output grows with the probe goroutines and STW windows, one record each.
 `benchmarks/trace_parser.py` measures the throughput.
 
 **Probe goroutines** are those whose start function (the first `TransitionStack` frame
-of their creation) is `main.started`, the probe's goroutine body. A creation printed
-without a stack (stacks off) counts when its creator is the spawner goroutine, the
-goroutine that logged `window-start`. `identified_by` says which rule matched.
+of their creation) is one of `PROBE_FUNCTIONS`: `main.started`, the probe's goroutine
+body (`-creator sleep|handoff|busy|yield`), or `net/http.(*conn).serve`, the
+per-connection goroutine net/http's accept loop creates (`-creator http`; the probe's
+client goroutines start in `main.(*httpServer).request` and net/http's `(*persistConn)`
+loops, which are not probe goroutines). A creation printed without a stack (stacks off)
+counts when its creator is the spawner goroutine, the goroutine that logged
+`window-start`; that fallback fits the spawning creators only (with `-creator http` the
+spawner creates the client's goroutines, not the server's; the runtime has always
+recorded creation stacks in the traces seen so far, so it has not mattered).
+`identified_by` says which rule matched.
 
 **Creation → start latency**: the creation event's time (`NotExist->Runnable`) to the
 goroutine's first `Runnable->Running`. Goroutine ids are never reused, so one pending
@@ -86,7 +93,9 @@ from typing import BinaryIO
 from harness.parse.skips import SkipLog
 
 SCHEMA = 1
-PROBE_FUNCTION = "main.started"
+PROBE_FUNCTION = "main.started"  # the spawning creators' goroutine body
+HTTP_PROBE_FUNCTION = "net/http.(*conn).serve"  # as `go tool trace` prints it (1.22+)
+PROBE_FUNCTIONS = (PROBE_FUNCTION, HTTP_PROBE_FUNCTION)
 DEFAULT_AFTER_STW_NS = 100_000
 PHASES = ("outside-gc", "after-sweep-term", "mark", "after-mark-term")
 STW_KINDS = {
@@ -167,7 +176,7 @@ class TraceSummary:
     window_start_ns: int | None = None
     window_end_ns: int | None = None
     spawner_goid: int | None = None
-    probe_function: str = PROBE_FUNCTION
+    probe_functions: list[str] = field(default_factory=lambda: list(PROBE_FUNCTIONS))
     identified_by: dict[str, int] = field(default_factory=dict)
     after_stw_ns: int = DEFAULT_AFTER_STW_NS
     created_ns: list[int] = field(default_factory=list)  # probe goroutines, creation order
@@ -203,10 +212,11 @@ class TraceDumpParser:
         self,
         *,
         after_stw_ns: int = DEFAULT_AFTER_STW_NS,
-        probe_function: str = PROBE_FUNCTION,
+        probe_functions: Iterable[str] = PROBE_FUNCTIONS,
     ) -> None:
-        self.summary = TraceSummary(after_stw_ns=after_stw_ns, probe_function=probe_function)
-        self._probe_function = probe_function.encode()
+        functions = [probe_functions] if isinstance(probe_functions, str) else list(probe_functions)
+        self.summary = TraceSummary(after_stw_ns=after_stw_ns, probe_functions=functions)
+        self._probe_functions = frozenset(f.encode() for f in functions)
         self._pattern: re.Pattern[bytes] | None = None
         self._rest = b"\n"  # the regex anchors on "\nM=": the first line needs one too
         self._skips = SkipLog()
@@ -344,7 +354,7 @@ class TraceDumpParser:
         if transition == b"NotExist->Runnable":
             self._checked += 1
             if func is not None:
-                is_probe = func == self._probe_function
+                is_probe = func in self._probe_functions
                 rule = "start-function"
             else:
                 is_probe = s.spawner_goid is not None and int(gid) == s.spawner_goid
@@ -515,11 +525,11 @@ def parse_trace_stream(
     stream: BinaryIO,
     *,
     after_stw_ns: int = DEFAULT_AFTER_STW_NS,
-    probe_function: str = PROBE_FUNCTION,
+    probe_functions: Iterable[str] = PROBE_FUNCTIONS,
     chunk_bytes: int = CHUNK_BYTES,
 ) -> TraceSummary:
     """Read a binary stream (a pipe from `go tool trace`) to its end."""
-    parser = TraceDumpParser(after_stw_ns=after_stw_ns, probe_function=probe_function)
+    parser = TraceDumpParser(after_stw_ns=after_stw_ns, probe_functions=probe_functions)
     while chunk := stream.read(chunk_bytes):
         parser.feed(chunk)
     return parser.finish()
@@ -529,7 +539,7 @@ def parse_trace_dump(
     text: str | bytes,
     *,
     after_stw_ns: int = DEFAULT_AFTER_STW_NS,
-    probe_function: str = PROBE_FUNCTION,
+    probe_functions: Iterable[str] = PROBE_FUNCTIONS,
     chunk_bytes: int = CHUNK_BYTES,
 ) -> TraceSummary:
     """The whole dump at once (tests, fixtures); same result as streaming it."""
@@ -539,7 +549,7 @@ def parse_trace_dump(
         data = text
     else:
         raise TypeError(f"parse_trace_dump takes str or bytes, not {type(text).__name__}")
-    parser = TraceDumpParser(after_stw_ns=after_stw_ns, probe_function=probe_function)
+    parser = TraceDumpParser(after_stw_ns=after_stw_ns, probe_functions=probe_functions)
     for start in range(0, len(data), chunk_bytes):
         parser.feed(data[start : start + chunk_bytes])
     return parser.finish()

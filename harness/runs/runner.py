@@ -73,6 +73,7 @@ class RunOptions:
     probe_duration_s: float = 2.0
     probe_interval: str = "20us"
     trace: bool = False  # the probe runs with the execution tracer (harness/runs/trace.py)
+    trace_reps: int | None = None  # with trace: only blocks 1…N are traced (None: all)
     gate: bool = True  # run the sanity gate on every patched toolchain (cached per toolchain)
     trace_after_stw_us: float = 100.0  # X of the after-sweep-term / after-mark-term phases
     # Relative `same` margin for every row (--equivalence); None: each metric's own
@@ -588,6 +589,7 @@ def _run_item(
         "GODEBUG": _godebug(variant, run.options.schedtrace),
     }
     env = {**go_env(toolchain.goroot), **shown}
+    traced = workload.kind == "probe" and is_traced(run.options, item.rep)
     if workload.kind == "probe":
         command = [
             binary.path,
@@ -599,7 +601,7 @@ def _run_item(
             str(item_dir.with_name(item_dir.name + ".partial") / "probe.json"),
             *workload.args,  # after the defaults: Go's flag package keeps the last value
         ]
-        if run.options.trace:
+        if traced:
             partial = item_dir.with_name(item_dir.name + ".partial")
             command += ["-trace", str(partial / trace.TRACE_FILE)]
     else:
@@ -616,11 +618,14 @@ def _run_item(
         timeout_s=run.options.timeout_s,
         perf_events=perf_events,
         keep_raw=run.options.keep_raw,
-        trace=(
-            _trace_spec(run, toolchain) if run.options.trace and workload.kind == "probe" else None
-        ),
+        trace=(_trace_spec(run, toolchain) if traced else None),
     )
     return execute.run(spec, item_dir)
+
+
+def is_traced(options: RunOptions, rep: int) -> bool:
+    """Whether a probe process of this block runs under the execution tracer."""
+    return options.trace and (options.trace_reps is None or rep <= options.trace_reps)
 
 
 def _trace_spec(run: Run, toolchain: Toolchain) -> trace.TraceSpec:

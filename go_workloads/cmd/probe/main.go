@@ -7,11 +7,24 @@
 // goroutines allocate pointer-rich garbage and keep -live-mb MiB live each, so
 // the collector runs continuously (typically 100-300 cycles/s on 2 cores).
 //
-// The result is one JSON document (schema 1, see ../../README.md) with a
+// -creator says what kind of producer the spawner models, i.e. what it does
+// between spawns: sleep (time.Sleep: a timer-driven producer whose P goes
+// idle), handoff (wait until the new goroutine has started, then spin: a
+// blocking producer that hands work off), busy (spin, never block or yield: a
+// busy producer that keeps its P), yield (runtime.Gosched until the next slot)
+// or http (an in-process net/http server and an open-loop client that opens a
+// new connection per request, so the goroutine measured is the server's
+// per-connection goroutine, created by its accept loop when a request
+// arrives; the latency runs from the client's timestamp before it dials to the
+// handler's first statement).
+//
+// The result is one JSON document (schema 2, see ../../README.md) with a
 // log-spaced histogram of the start latencies, exact percentiles, the number of
-// completed GC cycles, and the deltas of the runtime/metrics scheduler and
-// pause histograms over the measurement window (only those the running
-// toolchain provides: the /sched/pauses/* metrics exist since Go 1.22).
+// completed GC cycles, the GC cost over the window (internal/gccost: GC CPU
+// shares, cycle rate, scheduling latency, STW sums), and the deltas of the
+// runtime/metrics scheduler and pause histograms over the measurement window
+// (only those the running toolchain provides: the /sched/pauses/* metrics exist
+// since Go 1.22).
 //
 // With -trace FILE the execution tracer (runtime/trace) records the collector's whole
 // life in the process: it starts before the first GC (the -pre-gc one; nothing has
@@ -20,8 +33,9 @@
 // of the process has its stop-the-world phases in the trace. The spawner marks the
 // measurement window with trace.Log events (category "stwbench", messages
 // "window-start" / "window-end"; the tracer's own start STW is outside it), and every
-// probe goroutine runs the function main.started, so a trace reader can tell the
-// probe's goroutines from the allocators and the runtime's own (go_workloads/README.md).
+// probe goroutine runs the function main.started (with -creator http: net/http's
+// (*conn).serve), so a trace reader can tell the probe's goroutines from the
+// allocators and the runtime's own (go_workloads/README.md).
 //
 // It uses the standard library only and builds with Go 1.21 and newer.
 package main
@@ -40,13 +54,20 @@ import (
 	"runtime/metrics"
 	"runtime/trace"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"stwbench/workloads/internal/gccost"
 )
 
 // schemaVersion is bumped whenever the JSON output changes incompatibly.
-const schemaVersion = 1
+// 2: "creator", "attempted", "dropped", "failed", "gc_cost" added.
+const schemaVersion = 2
+
+// creators are the -creator values (see the package comment).
+var creators = []string{"sleep", "handoff", "busy", "yield", "http"}
 
 // histogramMetrics are the runtime/metrics histograms whose deltas over the
 // measurement window are reported, when the toolchain has them.
@@ -66,7 +87,8 @@ type config struct {
 	interval time.Duration
 	allocGs  int
 	liveMiB  int
-	wait     string
+	creator  string
+	inflight int // -http-max-inflight
 	out      string
 	preGC    bool
 	warmup   time.Duration
@@ -76,10 +98,11 @@ type config struct {
 func main() {
 	var cfg config
 	flag.DurationVar(&cfg.duration, "duration", 2*time.Second, "length of the spawn (measurement) window")
-	flag.DurationVar(&cfg.interval, "interval", 20*time.Microsecond, "spawn period: minimum time between two consecutive `go f()`")
+	flag.DurationVar(&cfg.interval, "interval", 20*time.Microsecond, "spawn period: minimum time between two consecutive `go f()` (-creator http: between two request arrivals; 2ms recommended there, see go_workloads/README.md)")
 	flag.IntVar(&cfg.allocGs, "alloc-goroutines", 1, "number of allocation-heavy goroutines running beside the spawner")
 	flag.IntVar(&cfg.liveMiB, "live-mb", 8, "MiB of pointer-rich heap each allocator keeps live (sets the mark work per cycle)")
-	flag.StringVar(&cfg.wait, "wait", "sleep", "how the spawner waits between spawns: sleep (time.Sleep; real period is bounded by timer resolution) or yield (runtime.Gosched loop; precise period, P never idle)")
+	flag.StringVar(&cfg.creator, "creator", "sleep", "what the spawner does between spawns: "+strings.Join(creators, ", ")+" (see go_workloads/README.md)")
+	flag.IntVar(&cfg.inflight, "http-max-inflight", 64, "-creator http: most requests in flight; an arrival beyond it is dropped (counted in \"dropped\")")
 	flag.StringVar(&cfg.out, "out", "", "write the JSON result to this file (default: stdout)")
 	flag.BoolVar(&cfg.preGC, "pre-gc", true, "call runtime.GC() once before the window (shows as a (forced) gctrace line)")
 	flag.DurationVar(&cfg.warmup, "warmup", 100*time.Millisecond, "run the allocators this long before the window opens")
@@ -88,11 +111,11 @@ func main() {
 	if flag.NArg() != 0 {
 		fatalf("unexpected arguments: %q", flag.Args())
 	}
-	if cfg.duration <= 0 || cfg.interval <= 0 || cfg.allocGs < 0 || cfg.liveMiB < 0 || cfg.warmup < 0 {
-		fatalf("-duration and -interval must be > 0; -alloc-goroutines, -live-mb and -warmup must be >= 0")
+	if cfg.duration <= 0 || cfg.interval <= 0 || cfg.allocGs < 0 || cfg.liveMiB < 0 || cfg.warmup < 0 || cfg.inflight < 1 {
+		fatalf("-duration, -interval and -http-max-inflight must be > 0; -alloc-goroutines, -live-mb and -warmup must be >= 0")
 	}
-	if cfg.wait != "sleep" && cfg.wait != "yield" {
-		fatalf("-wait must be sleep or yield, not %q", cfg.wait)
+	if !validCreator(cfg.creator) {
+		fatalf("-creator must be one of %s, not %q", strings.Join(creators, ", "), cfg.creator)
 	}
 
 	var traceOut *os.File
@@ -129,8 +152,20 @@ func main() {
 			fatalf("%v", err)
 		}
 	}
-	fmt.Fprintf(os.Stderr, "probe: %s spawned=%d gc_cycles=%d p50=%dns p99=%dns p999=%dns max=%dns\n",
-		res.GoVersion, res.Spawned, res.GCCycles, res.Percentiles.P50, res.Percentiles.P99, res.Percentiles.P999, res.Percentiles.Max)
+	// The creator comes after the first fields so that readers of the schema 1
+	// line (`probe: go… spawned=… gc_cycles=… p50=…`) still find theirs.
+	fmt.Fprintf(os.Stderr, "probe: %s spawned=%d gc_cycles=%d p50=%dns p99=%dns p999=%dns max=%dns creator=%s attempted=%d dropped=%d failed=%d\n",
+		res.GoVersion, res.Spawned, res.GCCycles, res.Percentiles.P50, res.Percentiles.P99, res.Percentiles.P999, res.Percentiles.Max,
+		res.Creator, res.Attempted, res.Dropped, res.Failed)
+}
+
+func validCreator(name string) bool {
+	for _, c := range creators {
+		if c == name {
+			return true
+		}
+	}
+	return false
 }
 
 func fatalf(format string, args ...any) {
@@ -138,18 +173,27 @@ func fatalf(format string, args ...any) {
 	os.Exit(2)
 }
 
-// Result is the JSON document the probe writes (schema 1).
+// Result is the JSON document the probe writes (schema 2).
 type Result struct {
-	Schema         int                       `json:"schema"`
-	GoVersion      string                    `json:"go_version"`
-	GOMAXPROCS     int                       `json:"gomaxprocs"`
-	DurationS      float64                   `json:"duration_s"`
-	IntervalNs     int64                     `json:"interval_ns"`
+	Schema     int     `json:"schema"`
+	GoVersion  string  `json:"go_version"`
+	GOMAXPROCS int     `json:"gomaxprocs"`
+	Creator    string  `json:"creator"`
+	DurationS  float64 `json:"duration_s"`
+	IntervalNs int64   `json:"interval_ns"`
+	// Attempted spawn slots (http: request arrivals); Dropped of them were not
+	// sent because -http-max-inflight requests were in flight; Spawned were
+	// (goroutines started; http: requests sent); Failed is Spawned - Measured
+	// (http only: a request whose handler never ran).
+	Attempted      int                       `json:"attempted"`
+	Dropped        int                       `json:"dropped"`
 	Spawned        int                       `json:"spawned"`
 	Measured       int                       `json:"measured"`
+	Failed         int                       `json:"failed"`
 	GCCycles       uint64                    `json:"gc_cycles"`
 	StartLatencyNs IntHistogram              `json:"start_latency_ns"`
 	Percentiles    Percentiles               `json:"percentiles_ns"`
+	GCCost         map[string]float64        `json:"gc_cost"`
 	RuntimeMetrics map[string]FloatHistogram `json:"runtime_metrics"`
 }
 
@@ -211,11 +255,93 @@ func allocate(stop *atomic.Bool, liveLists int, wg *sync.WaitGroup) {
 	}
 }
 
-// started is the body of every probe goroutine: its first action is to take
-// the start latency.
-func started(slot *int64, t0 time.Time, wg *sync.WaitGroup) {
+// started is the body of every probe goroutine of the sleep, handoff, busy
+// and yield creators: its first action is to take the start latency. With a
+// non-nil ack (handoff) it then tells the waiting spawner it has started (ack
+// is buffered, so this never blocks).
+func started(slot *int64, t0 time.Time, wg *sync.WaitGroup, ack chan<- struct{}) {
 	*slot = int64(time.Since(t0))
+	if ack != nil {
+		ack <- struct{}{}
+	}
 	wg.Done()
+}
+
+// spin busy-waits until t without blocking or yielding its P (only
+// asynchronous preemption can take the P away).
+func spin(t time.Time) {
+	for time.Now().Before(t) {
+		// Nothing: the busy and handoff producers must keep running.
+	}
+}
+
+// spawnLoop paces the spawns: slot i is taken no earlier than the previous
+// spawn's time plus interval (a late spawner never bursts to catch up), and
+// only while both that time and now are before deadline. wait waits until the
+// given time; spawn performs slot i and returns the time the slot counts from
+// (the timestamp taken right before the `go` statement). It returns the
+// number of slots taken (at most maxSlots).
+func spawnLoop(start, deadline time.Time, interval time.Duration, maxSlots int, wait func(time.Time), spawn func(i int) time.Time) int {
+	n := 0
+	last := start.Add(-interval)
+	for n < maxSlots {
+		next := last.Add(interval)
+		now := time.Now()
+		if !next.Before(deadline) || !now.Before(deadline) {
+			break
+		}
+		if next.After(now) {
+			wait(next)
+		}
+		last = spawn(n)
+		n++
+	}
+	return n
+}
+
+// waiter returns how the creator waits for the next slot.
+func waiter(creator string) func(time.Time) {
+	switch creator {
+	case "handoff", "busy":
+		return spin
+	case "yield":
+		return func(t time.Time) {
+			for time.Now().Before(t) {
+				runtime.Gosched()
+			}
+		}
+	}
+	// sleep and http: a timer-driven producer (the period is bounded below by
+	// timer resolution).
+	return func(t time.Time) { time.Sleep(time.Until(t)) }
+}
+
+// window is what one measurement window produced.
+type window struct {
+	attempted, dropped, spawned int
+	samples                     []int64 // one per measured goroutine, ns
+}
+
+// spawnGoroutines runs the window for the sleep, handoff, busy and yield
+// creators: spawned == attempted == len(samples), every goroutine waited for.
+func spawnGoroutines(cfg config, start, deadline time.Time, maxSlots int) window {
+	samples := make([]int64, maxSlots)
+	var ack chan struct{}
+	if cfg.creator == "handoff" {
+		ack = make(chan struct{}, 1)
+	}
+	var spawnWG sync.WaitGroup
+	n := spawnLoop(start, deadline, cfg.interval, maxSlots, waiter(cfg.creator), func(i int) time.Time {
+		spawnWG.Add(1)
+		t0 := time.Now()
+		go started(&samples[i], t0, &spawnWG, ack)
+		if ack != nil {
+			<-ack // the blocking producer: wait until the work has been picked up
+		}
+		return t0
+	})
+	spawnWG.Wait()
+	return window{attempted: n, spawned: n, samples: samples[:n]}
 }
 
 // run measures one window; with a non-nil traceOut the execution tracer records
@@ -237,48 +363,45 @@ func run(cfg config, traceOut io.Writer) *Result {
 		allocWG.Add(1)
 		go allocate(&stop, cfg.liveMiB*1024, &allocWG)
 	}
+	var server *httpServer
+	if cfg.creator == "http" {
+		var err error
+		if server, err = startHTTP(cfg.inflight); err != nil {
+			fatalf("-creator http: %v", err)
+		}
+	}
 	time.Sleep(cfg.warmup)
 
 	maxSpawns := int(cfg.duration/cfg.interval) + 1
-	samples := make([]int64, maxSpawns)
 	names := availableHistograms()
 	if traceOut != nil {
 		trace.Log(ctx, "stwbench", "window-start")
 	}
 	before := readMetrics(names)
+	cost := gccost.Start()
 
-	var spawnWG sync.WaitGroup
 	start := time.Now()
 	deadline := start.Add(cfg.duration)
-	spawned := 0
-	last := start.Add(-cfg.interval)
-	for spawned < maxSpawns {
-		next := last.Add(cfg.interval)
-		now := time.Now()
-		if !next.Before(deadline) || !now.Before(deadline) {
-			break
-		}
-		if d := next.Sub(now); d > 0 {
-			if cfg.wait == "sleep" {
-				time.Sleep(d)
-			} else {
-				for time.Now().Before(next) {
-					runtime.Gosched()
-				}
-			}
-		}
-		spawnWG.Add(1)
-		t0 := time.Now()
-		go started(&samples[spawned], t0, &spawnWG)
-		last = t0
-		spawned++
+	var w window
+	if server != nil {
+		w = server.load(start, deadline, cfg.interval, maxSpawns)
+	} else {
+		w = spawnGoroutines(cfg, start, deadline, maxSpawns)
 	}
-	spawnWG.Wait()
+	gcCost := cost.Stop().Metrics()
 	after := readMetrics(names)
 	if traceOut != nil {
 		trace.Log(ctx, "stwbench", "window-end")
 	}
 
+	if server != nil {
+		if err := server.close(); err != nil {
+			fatalf("-creator http: shutting the server down: %v", err)
+		}
+		if server.firstErr != nil {
+			fmt.Fprintf(os.Stderr, "probe: -creator http: %d of %d requests unmeasured; first client error: %v\n", w.spawned-len(w.samples), w.spawned, server.firstErr)
+		}
+	}
 	stop.Store(true)
 	allocWG.Wait()
 	if traceOut != nil {
@@ -288,18 +411,22 @@ func run(cfg config, traceOut io.Writer) *Result {
 		trace.Stop()
 	}
 
-	samples = samples[:spawned]
 	res := &Result{
 		Schema:         schemaVersion,
 		GoVersion:      runtime.Version(),
 		GOMAXPROCS:     runtime.GOMAXPROCS(0),
+		Creator:        cfg.creator,
 		DurationS:      cfg.duration.Seconds(),
 		IntervalNs:     cfg.interval.Nanoseconds(),
-		Spawned:        spawned,
-		Measured:       len(samples),
+		Attempted:      w.attempted,
+		Dropped:        w.dropped,
+		Spawned:        w.spawned,
+		Measured:       len(w.samples),
+		Failed:         w.spawned - len(w.samples),
 		GCCycles:       after.gcCycles - before.gcCycles,
-		StartLatencyNs: latencyHistogram(samples),
-		Percentiles:    percentiles(samples),
+		StartLatencyNs: latencyHistogram(w.samples),
+		Percentiles:    percentiles(w.samples),
+		GCCost:         gcCost,
 		RuntimeMetrics: map[string]FloatHistogram{},
 	}
 	for _, name := range names {

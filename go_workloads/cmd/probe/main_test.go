@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"strings"
@@ -64,31 +65,90 @@ func TestPercentiles(t *testing.T) {
 	}
 }
 
-func TestRunShort(t *testing.T) {
-	res := run(config{duration: 100 * time.Millisecond, interval: 50 * time.Microsecond, allocGs: 1, liveMiB: 1, wait: "sleep", warmup: 10 * time.Millisecond, preGC: true}, nil)
-	if res.Schema != 1 || res.Spawned == 0 || res.Measured != res.Spawned {
-		t.Fatalf("spawned %d measured %d", res.Spawned, res.Measured)
+// TestRunCreators runs a short window with every creator and checks that the
+// counts add up and the JSON has the schema 2 keys.
+func TestRunCreators(t *testing.T) {
+	for _, creator := range creators {
+		t.Run(creator, func(t *testing.T) {
+			base := runtime.NumGoroutine()
+			interval := 50 * time.Microsecond
+			if creator == "http" {
+				interval = time.Millisecond
+			}
+			res := run(config{duration: 100 * time.Millisecond, interval: interval, allocGs: 1, liveMiB: 1, creator: creator, inflight: 64, warmup: 10 * time.Millisecond, preGC: true}, nil)
+			t.Logf("attempted %d dropped %d spawned %d measured %d failed %d p50 %d p99 %d gc_cycles %d gc_cost %v",
+				res.Attempted, res.Dropped, res.Spawned, res.Measured, res.Failed, res.Percentiles.P50, res.Percentiles.P99, res.GCCycles, res.GCCost)
+			if res.Schema != 2 || res.Creator != creator || res.Measured == 0 {
+				t.Fatalf("schema %d creator %q measured %d", res.Schema, res.Creator, res.Measured)
+			}
+			if creator == "http" {
+				if res.Failed != 0 || res.Measured+res.Dropped != res.Attempted || res.Spawned != res.Attempted-res.Dropped {
+					t.Fatalf("attempted %d = measured %d + dropped %d? failed %d, spawned %d", res.Attempted, res.Measured, res.Dropped, res.Failed, res.Spawned)
+				}
+			} else if res.Measured != res.Spawned || res.Attempted != res.Spawned || res.Dropped != 0 || res.Failed != 0 {
+				t.Fatalf("attempted %d spawned %d measured %d dropped %d failed %d", res.Attempted, res.Spawned, res.Measured, res.Dropped, res.Failed)
+			}
+			var sum uint64
+			for _, b := range res.StartLatencyNs.Buckets {
+				if b.Count == 0 {
+					t.Fatal("empty bucket written")
+				}
+				sum += b.Count
+			}
+			if sum != uint64(res.Measured) {
+				t.Fatalf("histogram counts sum to %d, measured %d", sum, res.Measured)
+			}
+			if res.Percentiles.P50 <= 0 || res.Percentiles.Max < res.Percentiles.P99 {
+				t.Fatalf("percentiles %+v", res.Percentiles)
+			}
+			if _, ok := res.RuntimeMetrics["/sched/latencies:seconds"]; !ok {
+				t.Fatal("missing /sched/latencies:seconds")
+			}
+			if _, ok := res.GCCost["gc-cycles/s"]; !ok {
+				t.Fatalf("gc_cost lacks gc-cycles/s: %v", res.GCCost)
+			}
+			b, err := json.Marshal(res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, key := range []string{`"schema":2`, `"go_version":`, `"gomaxprocs":`, `"creator":"` + creator + `"`, `"duration_s":`, `"interval_ns":`, `"attempted":`, `"dropped":`, `"spawned":`, `"measured":`, `"failed":`, `"gc_cycles":`, `"start_latency_ns":{"buckets":[`, `"percentiles_ns":{"p50":`, `"gc_cost":{`, `"runtime_metrics":{`} {
+				if !strings.Contains(string(b), key) {
+					t.Errorf("JSON lacks %s", key)
+				}
+			}
+			waitGoroutines(t, base)
+		})
 	}
-	var sum uint64
-	for _, b := range res.StartLatencyNs.Buckets {
-		if b.Count == 0 {
-			t.Fatal("empty bucket written")
+}
+
+// waitGoroutines fails t if run left goroutines behind (net/http's take a
+// moment to exit after Shutdown).
+func waitGoroutines(t *testing.T, want int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > want {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines left, want <= %d\n%s", runtime.NumGoroutine(), want, buf[:runtime.Stack(buf, true)])
 		}
-		sum += b.Count
+		time.Sleep(time.Millisecond)
 	}
-	if sum != uint64(res.Measured) {
-		t.Fatalf("histogram counts sum to %d, measured %d", sum, res.Measured)
+}
+
+func TestSpawnLoopPacing(t *testing.T) {
+	start := time.Now()
+	var times []time.Time
+	n := spawnLoop(start, start.Add(20*time.Millisecond), 5*time.Millisecond, 100, waiter("sleep"), func(int) time.Time {
+		now := time.Now()
+		times = append(times, now)
+		return now
+	})
+	if n != len(times) || n < 1 || n > 4 {
+		t.Fatalf("%d slots in 20ms at 5ms", n)
 	}
-	if _, ok := res.RuntimeMetrics["/sched/latencies:seconds"]; !ok {
-		t.Fatal("missing /sched/latencies:seconds")
-	}
-	b, err := json.Marshal(res)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, key := range []string{`"schema":1`, `"go_version":`, `"gomaxprocs":`, `"duration_s":`, `"interval_ns":50000`, `"spawned":`, `"measured":`, `"gc_cycles":`, `"start_latency_ns":{"buckets":[`, `"percentiles_ns":{"p50":`, `"runtime_metrics":{`} {
-		if !strings.Contains(string(b), key) {
-			t.Errorf("JSON lacks %s", key)
+	for i := 1; i < n; i++ {
+		if d := times[i].Sub(times[i-1]); d < 5*time.Millisecond {
+			t.Fatalf("slots %d and %d only %v apart", i-1, i, d)
 		}
 	}
 }
@@ -96,7 +156,7 @@ func TestRunShort(t *testing.T) {
 func TestRunTraced(t *testing.T) {
 	t.Cleanup(func() { debug.SetGCPercent(100) }) // run leaves GC off after a trace
 	var buf bytes.Buffer
-	res := run(config{duration: 50 * time.Millisecond, interval: 50 * time.Microsecond, allocGs: 1, liveMiB: 1, wait: "sleep", warmup: 10 * time.Millisecond, preGC: true}, &buf)
+	res := run(config{duration: 50 * time.Millisecond, interval: 50 * time.Microsecond, allocGs: 1, liveMiB: 1, creator: "sleep", warmup: 10 * time.Millisecond, preGC: true}, &buf)
 	if res.Spawned == 0 || res.Measured != res.Spawned {
 		t.Fatalf("spawned %d measured %d", res.Spawned, res.Measured)
 	}
