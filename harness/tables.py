@@ -23,7 +23,8 @@ to `samples` (tail metrics are computed per process, then compared across proces
   same K cycles as the STW tails: harness/gc_cost.py); for the probe also the
   runtime/metrics costs of its window (`gc-assist-cpu-%`, …, `gc-cycles/s`,
   `sched-latency-p50/p99-ns`, `stw-stopping-%`), which benchmarks print themselves;
-- `stw-stopped-ns/op` (benchmarks, Go ≥ 1.22): stw-ns/op minus its stw-stopping-ns/op.
+- `gc-mark-cpu-%`: gc-assist-cpu-% + gc-dedicated-cpu-% (the mark work the program pays
+  for); `stw-stopped-ns/op` (benchmarks, Go ≥ 1.22): stw-ns/op minus stw-stopping-ns/op.
 
 Their `benchmark` is the workload's benchmark name with the `-<GOMAXPROCS>` suffix Go
 uses (none at 1), e.g. `Scheduler-2`, `probe-2`.
@@ -239,19 +240,30 @@ def _probe_summary(probe) -> dict[tuple[str, str], float]:
     cost = dict(probe.gc_cost)
     stopping, total = cost.pop("stw-stopping-ns", None), cost.pop("stw-total-ns", None)
     out |= {(metric, metric): value for metric, value in cost.items()}
+    out |= _derived_summary(cost)
     if stopping is not None and total:
         out[("stw-stopping-%", "%")] = 100.0 * stopping / total
     return out
 
 
-def _stopped_summary(samples: pd.DataFrame) -> dict[tuple[str, str], float]:
-    """`stw-stopped-ns/op` = stw-ns/op − stw-stopping-ns/op (Go ≥ 1.22): the part of GC
-    stop-the-world time with the world stopped, beside the time it took to stop it."""
-    values = samples.groupby("metric")["value"].median()
-    if "stw-stopping-ns/op" not in values or "stw-ns/op" not in values:
-        return {}
-    stopped = max(0.0, float(values["stw-ns/op"] - values["stw-stopping-ns/op"]))
-    return {("stw-stopped-ns/op", "stw-stopped-ns/op"): stopped}
+def _medians(samples: pd.DataFrame) -> dict[str, float]:
+    return {str(k): float(v) for k, v in samples.groupby("metric")["value"].median().items()}
+
+
+def _derived_summary(values: dict[str, float]) -> dict[tuple[str, str], float]:
+    """Rows derived from a process's own metrics (benchmark or probe):
+    - `gc-mark-cpu-%` = gc-assist-cpu-% + gc-dedicated-cpu-%: the mark work the program
+      pays for, wherever the scheduler put it (harness/metrics.py);
+    - `stw-stopped-ns/op` = stw-ns/op − stw-stopping-ns/op (Go ≥ 1.22): the part of GC
+      stop-the-world time with the world stopped, beside the time it took to stop it."""
+    out: dict[tuple[str, str], float] = {}
+    if "gc-assist-cpu-%" in values and "gc-dedicated-cpu-%" in values:
+        mark = values["gc-assist-cpu-%"] + values["gc-dedicated-cpu-%"]
+        out[("gc-mark-cpu-%", "gc-mark-cpu-%")] = mark
+    if "stw-stopping-ns/op" in values and "stw-ns/op" in values:
+        stopped = max(0.0, values["stw-ns/op"] - values["stw-stopping-ns/op"])
+        out[("stw-stopped-ns/op", "stw-stopped-ns/op")] = stopped
+    return out
 
 
 def _trace(item_dir: Path, slug: str, warnings: list[dict]) -> TraceSummary | None:
@@ -396,7 +408,7 @@ def build_tables(run_dir: Path) -> Tables:
             _warn(tables.warnings, item.slug, "bench", bench)
             bench_samples = samples_frame(bench, run_id=run_id, **ids)
             parts["samples"].append(bench_samples)
-            summary.update(_stopped_summary(bench_samples))
+            summary.update(_derived_summary(_medians(bench_samples)))
             summary.update(_cpu_summary(item_dir, manifest.get("benchtime", {}).get(item.workload)))
         parts["samples"].append(
             pd.DataFrame(

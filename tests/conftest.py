@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import math
 import os
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import settings
 
@@ -156,3 +158,20 @@ def make_patch(goroot: Path, rel: str, edit, name: str, tmp_path: Path) -> Path:
     path = tmp_path / name
     path.write_text(text)
     return path
+
+
+# One default per dtype, for the columns a test does not care about.
+_TABLE_DEFAULTS = {"str": "", "int64": 0, "Int64": pd.NA, "float64": math.nan, "bool": False}
+
+
+def table(name: str, rows: list[dict]) -> pd.DataFrame:
+    """A frame of run table `name` (harness/tables.py TABLE_COLUMNS) with every column in its
+    dtype; rows give what matters, the rest are defaults ("phase" is "all")."""
+    from harness.tables import TABLE_COLUMNS
+
+    columns = TABLE_COLUMNS[name]
+    defaults = {c: _TABLE_DEFAULTS[t] for c, t in columns.items()}
+    if "phase" in defaults:
+        defaults["phase"] = "all"
+    full = [{**defaults, **{c: v for c, v in row.items() if c in columns}} for row in rows]
+    return pd.DataFrame(full, columns=list(columns)).astype(columns)

@@ -25,8 +25,8 @@ from harness.checks import (
     gate_checks,
     run_checks,
 )
-from harness.parse.tables import GC_CYCLES_COLUMNS, SAMPLES_COLUMNS
 from harness.stats.compare import COMPARISON_COLUMNS
+from tests.conftest import table
 
 REPS = 6
 
@@ -59,28 +59,21 @@ def frames(*, mark_ms=(1.0, 1.0), cycles_per_s=(100.0, 100.0), longest=None) -> 
                         "rep": rep,
                         "cycle": cycle,
                         "concurrent_mark_ms": value,
-                        "forced": False,
                     }
                 )
             ns_op = 1000.0
             for metric, value in (("ns/op", ns_op), ("gc-cycles/op", rate * ns_op / 1e9)):
                 samples.append(
                     {
-                        "run_id": "r",
                         "variant": variant,
                         "workload": STARVATION_WORKLOAD,
                         "benchmark": STARVATION_BENCHMARK,
                         "rep": rep,
                         "metric": metric,
-                        "unit": metric,
                         "value": value,
-                        "better": "lower",
-                        "phase": "all",
                     }
                 )
-    gc = pd.DataFrame(cycles).reindex(columns=list(GC_CYCLES_COLUMNS))
-    gc["forced"] = gc["forced"].astype(bool)
-    return {"gc_cycles": gc, "samples": pd.DataFrame(samples, columns=list(SAMPLES_COLUMNS))}
+    return {"gc_cycles": table("gc_cycles", cycles), "samples": table("samples", samples)}
 
 
 def comparisons(ratio: float) -> pd.DataFrame:

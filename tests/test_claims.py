@@ -23,6 +23,7 @@ from harness.parse.trace_tables import ALL_SYMBOLS, TRACE_SOURCE, probe_buckets
 from harness.report import claims
 from harness.stats.compare import COMPARISON_COLUMNS
 from harness.tables import TABLE_COLUMNS
+from tests.conftest import table
 
 BASE, CAND = "baseline", "patched"
 MANIFEST = {
@@ -31,15 +32,6 @@ MANIFEST = {
         {"name": CAND, "go": "1.27.3", "mode": "make", "patches": ["patches/x.patch"]},
     ]
 }
-# One default per dtype, for the columns a test does not care about.
-_DEFAULTS = {"str": "", "int64": 0, "Int64": pd.NA, "float64": math.nan, "bool": False}
-
-
-def table(name: str, rows: list[dict]) -> pd.DataFrame:
-    """A frame of table `name` with every column in its dtype; rows give what matters."""
-    columns = TABLE_COLUMNS[name]
-    full = [{c: row.get(c, _DEFAULTS[t]) for c, t in columns.items()} for row in rows]
-    return pd.DataFrame(full, columns=list(columns)).astype(columns)
 
 
 def comparisons(rows: list[dict]) -> pd.DataFrame:

@@ -8,35 +8,33 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from harness.analyze import comparisons_of
-from harness.parse.tables import SAMPLES_COLUMNS
-from tests.conftest import GO, REPO, stwbench
+from tests.conftest import GO, REPO, stwbench, table
 
 THROW = REPO / "tests" / "patches" / "test-only-throw-in-gc.patch"
 
 
 def test_a_failed_gate_makes_every_row_of_its_variant_unreliable():
     rng = np.random.default_rng(3)
-    rows = [
-        {
-            "run_id": "r",
-            "variant": variant,
-            "workload": "Scheduler",
-            "benchmark": "Scheduler-2",
-            "rep": rep,
-            "metric": metric,
-            "unit": metric,
-            "value": float(rng.lognormal(7.0, 0.05)),
-            "better": "lower",
-            "phase": "all",
-        }
-        for variant in ("baseline", "good", "bad")
-        for rep in range(6)
-        for metric in ("ns/op", "B/op")
-    ]
-    samples = pd.DataFrame(rows, columns=list(SAMPLES_COLUMNS))
+    samples = table(
+        "samples",
+        [
+            {
+                "variant": variant,
+                "workload": "Scheduler",
+                "benchmark": "Scheduler-2",
+                "rep": rep,
+                "metric": metric,
+                "unit": metric,
+                "value": float(rng.lognormal(7.0, 0.05)),
+                "better": "lower",
+            }
+            for variant in ("baseline", "good", "bad")
+            for rep in range(6)
+            for metric in ("ns/op", "B/op")
+        ],
+    )
     manifest = {
         "variants": [{"name": v} for v in ("baseline", "good", "bad")],
         "toolchains": {

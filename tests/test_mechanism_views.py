@@ -7,10 +7,10 @@ import math
 
 import pandas as pd
 
-from harness.parse.tables import SAMPLES_COLUMNS
 from harness.report import plots
 from harness.report.mechanism import check_lines, gomaxprocs_frame, stopping_rows
 from harness.stats.compare import COMPARISON_COLUMNS
+from tests.conftest import table
 
 
 def comparison(benchmark: str, metric: str, ratio: float, verdict: str = "same") -> dict:
@@ -103,19 +103,14 @@ def test_stopping_rows_split_stw_into_stopping_and_stopped():
             ):
                 rows.append(
                     {
-                        "run_id": "r",
                         "variant": variant,
-                        "workload": "Scheduler",
                         "benchmark": "Scheduler-2",
                         "rep": rep,
                         "metric": metric,
-                        "unit": metric,
                         "value": value,
-                        "better": "lower",
-                        "phase": "all",
                     }
                 )
-    samples = pd.DataFrame(rows, columns=list(SAMPLES_COLUMNS))
+    samples = table("samples", rows)
     comparisons = pd.DataFrame(
         [comparison("Scheduler-2", "stw-stopping-ns/op", 18.0, "worse")],
         columns=COMPARISON_COLUMNS,

@@ -615,24 +615,9 @@ def test_claim_first_goroutine_after_stw():
 
 
 def _stacks(variant: str, workload: str, shares: dict[str, int], total: int = 1000):
-    rows = [(ALL_SYMBOLS, total), *shares.items()]
-    return pd.DataFrame(
-        [
-            {
-                "variant": variant,
-                "workload": workload,
-                "rep": 1,
-                "gomaxprocs": 2,
-                "event": "cpu-clock",
-                "symbol": symbol,
-                "samples": n,
-                "self_samples": n,
-                "total_samples": total,
-                "duration_s": 1.0,
-            }
-            for symbol, n in rows
-        ]
-    )
+    from tests.test_claims import stacks  # one perf_stacks builder for the claims tests
+
+    return stacks(workload, shares, total, variant)
 
 
 def test_claim_runqputslow_mechanism():

@@ -90,6 +90,16 @@ def context(inputs: ReportInputs) -> dict:
     }
 
 
+def _one_scenario(goroutines: pd.DataFrame) -> pd.DataFrame:
+    """The traced goroutines of one probe scenario (the sleep probe when traced): a scatter
+    of several creators' goroutines would mix their distributions."""
+    names = list(pd.unique(goroutines["workload"])) if "workload" in goroutines else []
+    if len(names) <= 1:
+        return goroutines
+    chosen = "probe" if "probe" in names else names[0]
+    return goroutines[goroutines["workload"] == chosen]
+
+
 def _first_probe(latency: pd.DataFrame) -> str:
     names = list(pd.unique(latency.loc[latency["source"] == derive.PROBE_SOURCE, "workload"]))
     return "probe" if "probe" in names else (str(names[0]) if names else "")
@@ -159,17 +169,20 @@ def _stw_context(inputs: ReportInputs, colors: dict[str, str]) -> dict:
         ],
         "phase_rows": [
             {
+                "workload": r["workload"],
                 "variant": r["variant"],
                 "phase": r["phase"],
                 "n": f"{int(r['n'])}",
-                "share": _pct(shares.get((r["variant"], r["phase"]))),
+                "share": _pct(shares.get((r["workload"], r["variant"], r["phase"]))),
                 **{name: format_value(r[name], "ns") for name, _ in derive.QUANTILES},
             }
             for r in phases
         ],
         "phase_verdicts": row_views(stw_views.phase_comparisons(inputs.main_comparisons)),
         "since_stw_svg": _safe(
-            stw_plots.latency_since_stw(frames["trace_goroutines"], variants, colors, after_us)
+            stw_plots.latency_since_stw(
+                _one_scenario(frames["trace_goroutines"]), variants, colors, after_us
+            )
         ),
         "after_stw_rows": [
             {

@@ -34,8 +34,9 @@ SCENARIOS = {
 }
 COST_METRICS = (
     ("ns/op", "ns/op"),
+    ("gc-mark-cpu-%", "mark CPU"),
     ("gc-assist-cpu-%", "assist CPU"),
-    ("gc-dedicated-cpu-%", "dedicated CPU"),
+    ("gc-dedicated-cpu-%", "worker CPU"),
     ("mark-phase-p95-ms", "mark p95"),
     ("heap-overshoot-mean", "overshoot"),
     ("gc-cycles/s", "cycles/s"),

@@ -36,28 +36,35 @@ CPU_CLOCK = "cpu-clock"
 
 
 def phase_table(latency: pd.DataFrame, variants: list[str]) -> list[dict]:
+    """Per probe scenario (workload), variant and GC phase: the pooled quantiles. Scenarios
+    are never pooled with each other: their creators make different distributions."""
     rows = latency[latency["source"] == TRACE_SOURCE]
     out = []
-    for variant in variants:
-        mine = rows[rows["variant"] == variant]
-        if mine.empty:
-            continue
-        for phase in PHASES:
-            hist = buckets(mine[mine["phase"] == phase])
-            q = quantiles(hist)
-            out.append({"variant": variant, "phase": phase, **q})
+    for workload in pd.unique(rows["workload"]):
+        for variant in variants:
+            mine = rows[(rows["variant"] == variant) & (rows["workload"] == workload)]
+            if mine.empty:
+                continue
+            for phase in PHASES:
+                hist = buckets(mine[mine["phase"] == phase])
+                q = quantiles(hist)
+                out.append({"workload": str(workload), "variant": variant, "phase": phase, **q})
     return out
 
 
-def phase_share(table: list[dict]) -> dict[tuple[str, str], float]:
-    """(variant, phase) -> fraction of that variant's traced probe goroutines."""
-    totals: dict[str, float] = {}
+def phase_share(table: list[dict]) -> dict[tuple[str, str, str], float]:
+    """(workload, variant, phase) -> fraction of that scenario's and variant's traced
+    probe goroutines."""
+    totals: dict[tuple[str, str], float] = {}
     for row in table:
-        totals[row["variant"]] = totals.get(row["variant"], 0.0) + row["n"]
+        key = (row.get("workload", ""), row["variant"])
+        totals[key] = totals.get(key, 0.0) + row["n"]
     return {
-        (row["variant"], row["phase"]): row["n"] / totals[row["variant"]]
-        if totals[row["variant"]]
-        else math.nan
+        (row.get("workload", ""), row["variant"], row["phase"]): (
+            row["n"] / totals[(row.get("workload", ""), row["variant"])]
+            if totals[(row.get("workload", ""), row["variant"])]
+            else math.nan
+        )
         for row in table
     }
 
