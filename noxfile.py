@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import nox
 
 nox.options.sessions = ["lint", "tests"]
@@ -11,7 +14,19 @@ nox.options.reuse_existing_virtualenvs = True
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The whole suite, real toolchains included (first run builds with make.bash)."""
+    """The whole suite, real toolchains included (first run builds with make.bash).
+
+    First `.ci/provision` makes the machine able to run it (as root: installs Docker,
+    PostgreSQL, perf, Chromium when missing, starts dockerd and the PostgreSQL cluster;
+    otherwise it names what is missing and stops). `STWBENCH_NO_PROVISION=1` skips that
+    step for a machine you set up yourself. The fast lane: `nox -s tests -- -m "not slow"`.
+    """
+    if not os.environ.get("STWBENCH_NO_PROVISION"):
+        env_file = Path(session.create_tmp()) / "provision.env"
+        session.run("bash", ".ci/provision", str(env_file), external=True)
+        for line in env_file.read_text().splitlines():
+            name, _, value = line.partition("=")
+            session.env[name] = value
     # Editable: the tests and the harness use go_workloads/ and patches/ of this checkout.
     session.install("-e", ".[test]")
     session.run("pytest", *session.posargs)
@@ -27,14 +42,13 @@ def lint(session: nox.Session) -> None:
 # `nox -s bench`'s settings, in one place: benchmarks/injected_slowdowns.py reads them to
 # prove what this default can see. Adaptive reps: 10 blocks first, then more until every
 # headline CI is within ±2 %, at most 40 reps, and no block started that would end past
-# 8.5 min of `ab`. Measured on 2 vCPUs with make-mode toolchains (`stwbench run --go
-# 1.27.3 --patch patches/runqget-priority.patch --reps 2 --target-seconds 0.5`: 34 s wall,
-# 27-28 s of it processes): one block of the default suite (20 processes) takes ≈ 13.5 s
-# on a quiet machine (≈ 11.5-14 s when a test suite runs beside it: calibration then picks
-# a smaller N, and the noise guard re-runs); a precision check takes ≈ 4 s at 10 reps and
-# ≈ 12 s at 30; the final analysis + report ≈ 24 s at 30 reps; a warm `nox -s bench` adds
-# ≈ 8 s of its own. A warm `nox -s bench` took 8.6 min in all: 10 → 15 → 23 → 30 reps,
-# stopped on the budget (STW tails stay far wider than ±2 %; ns/op rows get there).
+# 10 min of `ab`. Measured on 2 vCPUs with make-mode toolchains (run 20261201-120001): the
+# default suite is 24 processes a block (12 workloads × 2 variants, three of them 2 s
+# probe scenarios); the first 6 blocks trace their probes (≈ 7 s to summarize each trace),
+# mean block 59.5 s over the 10; a warm `nox -s bench` took 11.2 min, 10 reps, stopped on
+# the budget. Before the probe scenarios and tracing (20 processes a block, ≈ 13.5 s) the
+# same budget reached ≈ 30 reps: `--trace-reps` and `--budget` trade GC-phase pairs
+# against ns/op precision.
 BENCH_ARGS = ["--go", "1.27.3", "--patch", "patches/runqget-priority.patch"]
 BENCH_ARGS += ["--reps", "10", "--target-seconds", "0.5"]
 # The probe scenarios' start latency by GC phase needs the execution tracer; summarizing a

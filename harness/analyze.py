@@ -7,7 +7,7 @@ same tables and verdicts from raw/ at any time.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -31,7 +31,7 @@ class Analysis:
     outputs: dict[str, Path]
     aa: dict | None
     headline: str
-    checks: Checks
+    checks: Checks = field(default_factory=lambda: Checks(gate=[], starvation=[]))
 
     @property
     def regressions(self) -> pd.DataFrame:

@@ -11,6 +11,8 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from rich.markup import escape
+
 from harness import __version__
 from harness.commands import ab as ab_command
 from harness.commands import nightly as nightly_command
@@ -65,7 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except StwbenchError as exc:
-        console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+        # escape: messages quote TOML tables ([[variant]]) that rich would read as markup
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]: nothing half-built was kept")

@@ -10,6 +10,8 @@ import pytest
 
 from tests.conftest import GO, REPO, RUNQGET, stwbench
 
+pytestmark = pytest.mark.slow  # real toolchains and processes: the fast lane skips it
+
 SLOW = REPO / "tests" / "patches" / "test-only-slow-newproc.patch"
 
 

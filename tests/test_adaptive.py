@@ -14,8 +14,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from harness.adaptive import fitting_blocks, wanted_blocks
 from tests.conftest import GO, REPO, RUNQGET, stwbench
+
+pytestmark = pytest.mark.slow  # real toolchains and processes: the fast lane skips it
 
 TINY = ["--go", GO, "--patch", RUNQGET, "--mode", "source", "--workloads", "Scheduler",
         "--target-seconds", "0.1", "--gomaxprocs", "2", "--no-gate"]  # fmt: skip

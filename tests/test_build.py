@@ -19,6 +19,8 @@ from harness.toolchains.executors import LocalExecutor, resolve
 from harness.toolchains.goenv import go_env
 from tests.conftest import ALL_GO_BIN, GO, RUNQGET, cache_entries, make_patch, stwbench
 
+pytestmark = pytest.mark.slow  # real toolchains and processes: the fast lane skips it
+
 PATCH_MARKER = "stwbench runqget-priority"
 
 

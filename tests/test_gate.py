@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from harness.analyze import comparisons_of
 from tests.conftest import GO, REPO, stwbench, table
@@ -51,6 +52,7 @@ def test_a_failed_gate_makes_every_row_of_its_variant_unreliable():
     assert "unreliable" not in verdicts["good"]
 
 
+@pytest.mark.slow
 def test_ab_runs_the_gate_and_a_failing_gate_exits_1(tmp_path):
     result = stwbench(
         "ab", "--go", GO, "--patch", THROW, "--mode", "source", "--workloads", "Scheduler",

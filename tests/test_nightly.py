@@ -16,7 +16,10 @@ import pytest
 
 from harness.history.config import load_config
 from harness.history.store import History, database_url
+from harness.runs.workloads import SUITES
 from tests.conftest import GO, REPO, scratch_postgres_db, stwbench
+
+pytestmark = pytest.mark.slow  # real toolchains and processes: the fast lane skips it
 
 SLOW = REPO / "tests" / "patches" / "test-only-slow-newproc.patch"
 NIGHTS = ("2026-01-01", "2026-01-02", "2026-01-03")
@@ -233,7 +236,7 @@ def test_usage_and_environment_errors_exit_2(tmp_path):
         (("--config", tmp_path / "missing.toml", "--db", db), "missing.toml"),
         (
             ("--config", write_config(tmp_path / "bad.toml", extra="colour = 1"), "--db", db),
-            "unknown keys ['colour']",
+            "key colour: unknown key",
         ),
         (
             ("--config", config, "--db", "postgresql://nobody:secret@127.0.0.1:1/x"),
@@ -252,7 +255,7 @@ def test_config_series_union_of_workloads_and_quick(tmp_path):
     config = load_config(REPO / "nightly.toml")
     assert [s.name for s in config.series] == ["go1.27", "runqget-priority"]
     assert config.series[1].patches == (str(REPO / "patches" / "runqget-priority.patch"),)
-    assert len(config.workloads()) == 10 and config.reps == 10
+    assert len(config.workloads()) == len(SUITES["default"]) == 12 and config.reps == 10
     config.quick()
     assert [w.name for w in config.workloads()] == ["probe", "Scheduler", "BurstSpawn"]
     assert config.reps == 5 and config.target_seconds == 0.3

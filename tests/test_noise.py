@@ -20,6 +20,8 @@ from harness.runs.execute import ProcessResult
 from harness.runs.runner import RunOptions, noise_reason
 from tests.conftest import GO, REPO, RUNQGET, stwbench
 
+pytestmark = pytest.mark.slow  # real toolchains and processes: the fast lane skips it
+
 FIXTURES = REPO / "tests" / "fixtures"
 
 

@@ -205,6 +205,7 @@ def rendered(real_run) -> tuple[Path, dict[str, Path], pd.DataFrame]:
     return real_run, paths, comparisons
 
 
+@pytest.mark.slow
 def test_render_report_writes_every_output_into_the_run_dir(rendered):
     run_dir, paths, _ = rendered
     assert set(paths) >= OUTPUTS
@@ -226,6 +227,7 @@ def test_render_report_writes_every_output_into_the_run_dir(rendered):
     assert "No data" not in html  # a real run has data for every section
 
 
+@pytest.mark.slow
 def test_bench_txt_round_trips_through_parse_bench(rendered):
     run_dir, paths, _ = rendered
     samples = pd.read_parquet(run_dir / "tables" / "samples.parquet")
@@ -281,6 +283,7 @@ def test_bench_txt_names_and_units_are_valid_go_benchmark_format(tmp_path):
     assert result.config["toolchain"] == "baseline" and result.metrics["odd_metric"] == 0.5
 
 
+@pytest.mark.slow
 def test_pyperf_files_load_and_compare_to_runs(rendered):
     run_dir, paths, _ = rendered
     samples = pd.read_parquet(run_dir / "tables" / "samples.parquet")
@@ -343,6 +346,7 @@ def test_pyperf_leaves_out_metrics_it_cannot_store(tmp_path):
     assert "B gc-cycles/op" in paths["report.html"].read_text()  # the page says so
 
 
+@pytest.mark.slow
 def test_summary_json_is_strict_json_with_the_documented_keys(rendered):
     run_dir, paths, comparisons = rendered
     summary = strict_json(paths["summary.json"].read_text())
@@ -388,6 +392,7 @@ def test_summary_json_turns_nan_into_null(tmp_path):
     assert row["n_baseline"] == 1 and isinstance(row["n_baseline"], int)
 
 
+@pytest.mark.slow
 def test_summary_md_and_headline(rendered):
     run_dir, paths, comparisons = rendered
     md = paths["summary.md"].read_text()
@@ -435,6 +440,7 @@ def test_headline_puts_the_biggest_key_changes_first():
 # --- the comparisons frame ------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_comparisons_columns_are_harness_stats_own(rendered):
     """The report holds exactly harness/stats' columns, in its order, with its kinds."""
     _, _, comparisons = rendered
@@ -806,6 +812,7 @@ def test_an_empty_run_still_renders_every_file(tmp_path):
     assert "no rows" in paths["summary.md"].read_text()
 
 
+@pytest.mark.slow
 def test_a_variant_whose_every_process_failed_still_renders(real_run, tmp_path):
     run_dir = tmp_path / "failed-run"
     shutil.copytree(real_run, run_dir, ignore=shutil.ignore_patterns("bin", "*.html"))
@@ -883,6 +890,7 @@ def page_errors(dom: str) -> list[str]:
     return json.loads(match.group(1).replace("&quot;", '"').replace("&amp;", "&"))
 
 
+@pytest.mark.slow
 def test_report_loads_in_a_browser_without_errors_or_requests(rendered, tmp_path):
     _, paths, _ = rendered
     page = paths["report.html"]
@@ -908,6 +916,7 @@ def test_report_loads_in_a_browser_without_errors_or_requests(rendered, tmp_path
     assert shot.returncode == 0 and SCREENSHOT.stat().st_size > 50_000, shot.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_the_browser_check_would_catch_an_external_request(rendered, tmp_path):
     """Control: the same page with one remote image reports it as blocked."""
     _, paths, _ = rendered
@@ -1038,6 +1047,7 @@ def test_toolchain_gate_and_patch_provenance_are_shown(tmp_path):
     assert f"patch file {tmp_path / 'lost.patch'} is not readable here" in html
 
 
+@pytest.mark.slow
 def test_rendering_twice_gives_the_same_files(rendered):
     """Plots are seeded and undated, so a re-render changes nothing (diffable reports)."""
     run_dir, paths, comparisons = rendered

@@ -15,8 +15,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from harness.checks import STARVATION_WORKLOAD
 from tests.conftest import GO, REPO, RUNQGET, stwbench
+
+pytestmark = pytest.mark.slow  # real toolchains and processes: the fast lane skips it
 
 STARVE = REPO / "tests" / "patches" / "test-only-starve-mark-worker.patch"
 

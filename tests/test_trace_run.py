@@ -19,6 +19,8 @@ from harness.parse.trace import PHASES
 from tests.conftest import GO, RUNQGET, stwbench
 from tests.test_runs import FAST, GCTRACE_LINE, only_run_dir
 
+pytestmark = pytest.mark.slow  # real toolchains and processes: the fast lane skips it
+
 VARIANTS = {"baseline", "runqget-priority"}
 
 

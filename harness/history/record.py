@@ -35,6 +35,7 @@ from harness.history.alerts import known_steps, reconcile, toolchain_change
 from harness.history.detect import KEY, DetectParams, as_date, detect
 from harness.history.schema import alerts, nights, samples
 from harness.history.store import History
+from harness.timestamps import utc_now_iso
 
 CHUNK = 5000  # samples per INSERT batch
 
@@ -134,7 +135,7 @@ def already_recorded(night: dt.date, existing: pd.DataFrame) -> NightAlreadyReco
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return utc_now_iso()
 
 
 def _delete_night(conn: Connection, row: pd.Series) -> None:

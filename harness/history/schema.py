@@ -26,12 +26,13 @@ Current tables (version 2):
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+
+from harness.timestamps import utc_now_iso
 
 NAME = 200  # names: series, workloads, benchmarks, metrics (MySQL wants lengths on keys)
 
@@ -210,7 +211,7 @@ def migrate(conn: Connection, target: int | None = None) -> list[int]:
                 version_table.insert().values(
                     version=step.version,
                     description=step.description,
-                    applied_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    applied_at=utc_now_iso(),
                 )
             )
             applied.append(step.version)

@@ -37,7 +37,6 @@ from harness.errors import EnvironmentProblem, UsageError
 from harness.history import schema
 from harness.history.schema import alerts, nights, samples
 
-DEFAULT_DB = "sqlite:///results/history.sqlite"
 # An arbitrary constant: the one advisory lock all stwbench history writers share.
 PG_LOCK_KEY = 0x5717_BE4C_4815_7021
 SQLITE_BUSY_TIMEOUT_S = 600.0

@@ -27,6 +27,7 @@ from harness.history.detect import as_date, night_medians
 from harness.history.plots import trend_figure
 from harness.history.store import History
 from harness.metrics import is_headline
+from harness.numbers import is_finite
 from harness.report.units import format_value
 from harness.report.verdicts import change, interval, pvalue
 
@@ -124,7 +125,7 @@ def _alert_view(alert: pd.Series) -> dict:
         "p": pvalue(_num(alert.get("p_value"))),
         "confidence": str(alert["confidence"]),
         "threshold": f"±{threshold * 100:.3g}% ({alert['threshold_source']})"
-        if _finite(threshold)
+        if is_finite(threshold)
         else "–",
         "before": format_value(alert["before_median"], str(alert["unit"])),
         "after": format_value(alert["after_median"], str(alert["unit"])),
@@ -337,7 +338,3 @@ def _num(value) -> float:
         return float(value)
     except (TypeError, ValueError):
         return math.nan
-
-
-def _finite(value) -> bool:
-    return math.isfinite(_num(value))

@@ -15,6 +15,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from harness.metrics import METRICS
+from harness.numbers import is_finite
 from harness.report import claims, derive, mechanism, plots, provenance, stw_plots, stw_views
 from harness.report.aa import aa_view
 from harness.report.inputs import ReportInputs
@@ -234,11 +235,11 @@ def _perf_diff_views(tables: list[dict]) -> list[dict]:
 
 
 def _pct(value) -> str:
-    return f"{value:.0%}" if _finite(value) else "–"
+    return f"{value:.0%}" if is_finite(value) else "–"
 
 
 def _signed(value) -> str:
-    return f"{value:+.2f}" if _finite(value) else "–"
+    return f"{value:+.2f}" if is_finite(value) else "–"
 
 
 def _safe(svg: str | None) -> Markup | None:
@@ -339,13 +340,6 @@ def _perf_tables(perf: pd.DataFrame, variants: list[str], top: int = 12) -> list
             }
         )
     return tables
-
-
-def _finite(value) -> bool:
-    try:
-        return math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def _num(value: float, spec: str) -> str:

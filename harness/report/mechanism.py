@@ -20,6 +20,7 @@ import re
 
 import pandas as pd
 
+from harness.numbers import finite_number
 from harness.report import derive
 from harness.report.units import format_value
 from harness.report.verdicts import change, row_view
@@ -79,11 +80,8 @@ def check_lines(checks: dict | None) -> list[dict[str, str]]:
 
 
 def _num(value) -> str:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return "–"
-    return f"{value:.2f}" if math.isfinite(value) else "–"
+    number = finite_number(value)
+    return "–" if number is None else f"{number:.2f}"
 
 
 def _row(comparisons: pd.DataFrame, benchmark: str, metric: str, cand: str, phase: str = "all"):

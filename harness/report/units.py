@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import math
 
+from harness.numbers import finite_number
+
+__all__ = ["finite_number", "format_value", "is_bytes", "ns_per_unit", "time_axis"]
+
 _TIME_STEPS = ((1e9, "s"), (1e6, "ms"), (1e3, "µs"), (1.0, "ns"))
 _BYTE_STEPS = ((1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB"), (1, "B"))
 
@@ -65,15 +69,3 @@ def _scaled(value: float, steps: tuple[tuple[float, str], ...]) -> str:
         if abs(value) >= factor:
             return f"{value / factor:.4g} {label}"
     return f"{value:.4g} {steps[-1][1]}"
-
-
-def finite_number(value) -> float | None:
-    """A manifest or summary value as a finite float; None for missing, NaN, ±inf, text or
-    booleans (JSON true is not a count)."""
-    if isinstance(value, bool):
-        return None
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from harness.metrics import AA_FAMILY, HEADLINE, SECONDARY, is_headline
+from harness.numbers import is_finite
 from harness.report.units import format_value
 from harness.stats import VERDICTS
 from harness.stats.paired import SIGNED_RANK_MIN_PAIRS
@@ -178,20 +179,20 @@ def notable(comparisons: pd.DataFrame) -> pd.DataFrame:
 
 def change(ratio: float) -> str:
     """ratio 1.123 -> "+12.3%"; NaN -> "–"."""
-    if not _finite(ratio):
+    if not is_finite(ratio):
         return "–"
     return _signed_pct((ratio - 1.0) * 100.0, 1 if abs(ratio - 1.0) < 1 else 0)
 
 
 def interval(low: float, high: float) -> str:
     """ "[+5.0%, +20%]": one decimal below 10 %, none above (the CI is not that precise)."""
-    if not (_finite(low) and _finite(high)):
+    if not (is_finite(low) and is_finite(high)):
         return "–"
     return f"[{_short_pct(low)}, {_short_pct(high)}]"
 
 
 def pvalue(p: float) -> str:
-    if not _finite(p):
+    if not is_finite(p):
         return "–"
     if p < 0.001:
         return "<0.001"
@@ -199,12 +200,12 @@ def pvalue(p: float) -> str:
 
 
 def count(n) -> str:
-    return str(int(n)) if _finite(n) else "–"
+    return str(int(n)) if is_finite(n) else "–"
 
 
 def mdc_text(mdc: float) -> str:
     """0.031 -> "±3.1 %"; one decimal below 10 %, none above; NaN -> "–"."""
-    if not _finite(mdc):
+    if not is_finite(mdc):
         return "–"
     pct = float(mdc) * 100.0
     if pct >= 1000:
@@ -214,25 +215,25 @@ def mdc_text(mdc: float) -> str:
 
 def margin_text(margin: float) -> str:
     """The ± equivalence margin of `same`: 0.02 -> "±2 %"."""
-    return f"±{float(margin) * 100:g} %" if _finite(margin) else "–"
+    return f"±{float(margin) * 100:g} %" if is_finite(margin) else "–"
 
 
 def sample_size(row: pd.Series) -> str:
     """n of a row: "5 pairs" (paired by block) or "5/4" (baseline/candidate processes)."""
     pairs_n = row.get("n_pairs")
-    if _finite(pairs_n) and int(pairs_n) > 0:
+    if is_finite(pairs_n) and int(pairs_n) > 0:
         return f"{int(pairs_n)} pair{'s' if int(pairs_n) != 1 else ''}"
     return f"{count(row.get('n_baseline'))}/{count(row.get('n_candidate'))}"
 
 
 def p_floor(row: pd.Series) -> str:
     """For an underpowered row: "p ≥ 0.0625 at n=5", the smallest p its test could give."""
-    if str(row.get("verdict")) != UNDERPOWERED or not _finite(row.get("p_min")):
+    if str(row.get("verdict")) != UNDERPOWERED or not is_finite(row.get("p_min")):
         return ""
     pairs_n = row.get("n_pairs")
     n = (
         str(int(pairs_n))
-        if _finite(pairs_n) and int(pairs_n) > 0
+        if is_finite(pairs_n) and int(pairs_n) > 0
         else f"{count(row.get('n_baseline'))}/{count(row.get('n_candidate'))}"
     )
     return f"p ≥ {float(row['p_min']):.3g} at n={n}"
@@ -315,11 +316,4 @@ def _signed_pct(pct: float, digits: int) -> str:
 
 
 def _abs_log(ratio: float) -> float:
-    return abs(math.log(ratio)) if _finite(ratio) and ratio > 0 else math.nan
-
-
-def _finite(x) -> bool:
-    try:
-        return math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
+    return abs(math.log(ratio)) if is_finite(ratio) and ratio > 0 else math.nan

@@ -10,7 +10,6 @@ report) and SIGKILL a few seconds later.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import os
 import re
@@ -22,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from harness.runs import noise, perf, trace
+from harness.timestamps import utc_now_iso
 
 STATUS = "status.json"
 QUIT_GRACE_S = 5.0
@@ -62,8 +62,7 @@ class ProcessSpec:
     trace: trace.TraceSpec | None = None  # --trace: summarize trace.out after the process
 
 
-def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+now_iso = utc_now_iso  # the runs stage's name for it
 
 
 def finished(item_dir: Path) -> bool:

@@ -424,7 +424,8 @@ def _toolchains(run: Run) -> dict[str, Toolchain]:
             "mode": t.provenance["mode"],
             "executor": t.provenance["executor"],
             "patches": t.provenance["patches"],
-            "gate": t.provenance.get("gate"),
+            # --no-gate: neither run nor judged, even when the toolchain has a record
+            "gate": t.provenance.get("gate") if run.options.gate else None,
         }
         for name, t in toolchains.items()
     }

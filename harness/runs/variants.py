@@ -18,10 +18,10 @@ in the spirit of sweet's `[[config]]`:
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from harness.config_files import VariantsFile, load_toml
 from harness.errors import UsageError
 from harness.toolchains import ToolchainSpec
 
@@ -74,33 +74,17 @@ def variants_from_flags(
 
 
 def variants_from_toml(path: Path) -> list[Variant]:
-    try:
-        data = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"--config {path}: {exc}") from exc
-    entries = data.get("variant", [])
-    if len(entries) < 2:
-        raise UsageError(f"--config {path}: needs at least two [[variant]] tables")
-    variants = []
-    for entry in entries:
-        unknown = set(entry) - {"name", "go", "goroot", "patches", "mode", "env"}
-        if unknown or "name" not in entry:
-            raise UsageError(
-                f"--config {path}: variant {entry.get('name')!r}: "
-                f"needs name; unknown keys {sorted(unknown)}"
-            )
-        patches = tuple(
-            str((path.parent / p).resolve()) if not Path(p).is_absolute() else p
-            for p in entry.get("patches", [])
+    """The [[variant]] tables of a --config file (harness/config_files.py validates them:
+    a bad value is a UsageError naming the file, the table and the key)."""
+    parsed = load_toml(path, VariantsFile)
+    return [
+        Variant(
+            name=r.name,
+            go=r.go,
+            goroot=r.goroot,
+            patches=r.resolved_patches(path.parent),
+            mode=r.mode,
+            env=dict(r.env),
         )
-        variants.append(Variant.from_json({**entry, "patches": patches}))
-    names = [v.name for v in variants]
-    if len(set(names)) != len(names):
-        raise UsageError(f"--config {path}: variant names must be unique, got {names}")
-    modes = {v.mode for v in variants}
-    if len(modes) > 1:
-        raise UsageError(
-            f"--config {path}: all variants must use the same mode "
-            f"(got {sorted(modes)}): compare like with like"
-        )
-    return variants
+        for r in parsed.variant
+    ]

@@ -7,13 +7,13 @@ after make.bash and verification succeeded.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.console import console
 from harness.errors import UsageError
+from harness.timestamps import utc_now_iso
 from harness.toolchains import cache, provenance, sources, verify
 from harness.toolchains.executors import BuildJob, Executor, resolve
 from harness.toolchains.executors.base import make_env
@@ -149,7 +149,7 @@ def _build_into(
         build_env=build_env,
         build_log=str(log_path) if log_path else None,
         build_wall_s=round(time.monotonic() - started, 1),
-        created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        created_at=utc_now_iso(),
         verification=checked.to_json(),
         cache_inputs=inputs,
     )

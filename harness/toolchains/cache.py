@@ -118,9 +118,3 @@ def _make_writable(root: Path) -> None:
     for dirpath, _dirnames, _filenames in os.walk(root):
         with contextlib.suppress(OSError):
             os.chmod(dirpath, 0o755)
-
-
-def remove_tree(path: Path) -> None:
-    if path.exists():
-        _make_writable(path)
-        shutil.rmtree(path, ignore_errors=True)

@@ -9,13 +9,13 @@ gate fails if one of them failed, was skipped, or did not run at all.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import subprocess
 import time
 from dataclasses import asdict, dataclass
 
 from harness.console import console
+from harness.timestamps import utc_now_iso
 from harness.toolchains import cache, provenance
 from harness.toolchains.builder import Toolchain
 from harness.toolchains.goenv import go_env
@@ -147,7 +147,7 @@ def run_gate(toolchain: Toolchain, tests: dict[str, dict[str, str]] | None = Non
         wall_s=round(time.monotonic() - started, 1),
         log=str(log_path),
         command=command,
-        ran_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        ran_at=utc_now_iso(),
     )
     record = provenance.read(toolchain.entry)
     record["gate"] = result.to_json()
