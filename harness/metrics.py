@@ -81,7 +81,7 @@ METRICS: tuple[Metric, ...] = (
     # available, in percent; their margin is relative (10 % of a 4 % share is 0.4 points).
     Metric(
         "gc-assist-cpu-%",
-        HEADLINE,
+        SECONDARY,
         "cpu",
         0.10,
         description="CPU share of mark assists (mutators made to mark)",
