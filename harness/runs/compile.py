@@ -90,21 +90,30 @@ def compile_workloads(
         workloads_dir = default_workloads_dir()
     bin_dir = binaries_dir(toolchain, workloads_dir)
     built: dict[str, Binary] = {}
-    by_kind: dict[str, Binary] = {}
+    by_kind: dict[tuple[str, tuple[str, ...]], Binary] = {}
     for workload in workloads:
-        if workload.kind not in by_kind:
+        key = (workload.kind, workload.build_tags)
+        tags = ["-tags", ",".join(workload.build_tags)] if workload.build_tags else []
+        suffix = "".join(f"-{t}" for t in workload.build_tags)
+        if key not in by_kind:
             if workload.kind == "bench":
-                by_kind["bench"] = _build(
-                    toolchain, ["test", "-c", "."], workloads_dir, bin_dir / "workloads.test"
+                by_kind[key] = _build(
+                    toolchain,
+                    ["test", *tags, "-c", "."],
+                    workloads_dir,
+                    bin_dir / f"workloads{suffix}.test",
                 )
             elif workload.kind == "probe":
-                by_kind["probe"] = _build(
-                    toolchain, ["build", "./cmd/probe"], workloads_dir, bin_dir / "probe"
+                by_kind[key] = _build(
+                    toolchain,
+                    ["build", *tags, "./cmd/probe"],
+                    workloads_dir,
+                    bin_dir / f"probe{suffix}",
                 )
             elif workload.kind == "goroot":
                 runtime_dir = toolchain.goroot / "src" / "runtime"
-                by_kind["goroot"] = _build(
+                by_kind[key] = _build(
                     toolchain, ["test", "-c", "runtime"], runtime_dir, bin_dir / "runtime.test"
                 )
-        built[workload.name] = by_kind[workload.kind]
+        built[workload.name] = by_kind[key]
     return built

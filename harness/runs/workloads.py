@@ -30,6 +30,7 @@ class Workload:
     probe_duration_s: float = 2.0
     args: tuple[str, ...] = ()  # extra command-line arguments (the probe's -creator)
     env: tuple[tuple[str, str], ...] = ()  # extra environment (GOGC=off), over the variant's
+    build_tags: tuple[str, ...] = ()  # go build -tags: a binary of its own (the http probe)
 
     @property
     def calibrated(self) -> bool:
@@ -37,7 +38,12 @@ class Workload:
         return self.kind in ("bench", "goroot")
 
     def to_json(self) -> dict:
-        return {**asdict(self), "args": list(self.args), "env": dict(self.env)}
+        return {
+            **asdict(self),
+            "args": list(self.args),
+            "env": dict(self.env),
+            "build_tags": list(self.build_tags),
+        }
 
     @classmethod
     def from_json(cls, data: dict) -> Workload:
@@ -45,6 +51,7 @@ class Workload:
         data = dict(data)
         data["args"] = tuple(data.get("args") or ())
         data["env"] = tuple(sorted((data.get("env") or {}).items()))
+        data["build_tags"] = tuple(data.get("build_tags") or ())
         return cls(**data)
 
 
@@ -53,12 +60,13 @@ def _bench(name: str, gomaxprocs: int | None = None) -> Workload:
     return Workload(name=f"{name}{suffix}", kind="bench", benchmark=name, gomaxprocs=gomaxprocs)
 
 
-def _probe(name: str, creator: str, *args: str, **env: str) -> Workload:
+def _probe(name: str, creator: str, *args: str, tags: tuple[str, ...] = (), **env: str) -> Workload:
     return Workload(
         name=name,
         kind="probe",
         args=("-creator", creator, *args),
         env=tuple(sorted(env.items())),
+        build_tags=tags,
     )
 
 
@@ -72,7 +80,10 @@ PROBE_SCENARIOS = [
     _probe("probe-yield", "yield"),
     # Loopback on 2 busy cores sustains ≈ 1 000–1 800 new connections/s beside the
     # allocator; at the probes' 20 µs most arrivals would be dropped (go_workloads/README).
-    _probe("probe-http", "http", "-interval", "2ms"),
+    # Its own binary: linking net/http changes what the other creators measure (the
+    # sleep creator's baseline p99 ≈ 700 µs without it, ≈ 30 µs with it:
+    # go_workloads/cmd/probe/http_off.go).
+    _probe("probe-http", "http", "-interval", "2ms", tags=("stwbench_http",)),
     _probe("probe-gcoff", "sleep", GOGC="off"),
 ]
 

@@ -1,3 +1,5 @@
+//go:build stwbench_http
+
 // -creator http: the goroutine measured is created by net/http's accept loop
 // (http.Server.Serve does `go c.serve(connCtx)` for every accepted connection),
 // i.e. on request arrival, as in a server that is not behind a keep-alive
@@ -16,6 +18,9 @@ import (
 	"sync/atomic"
 	"time"
 )
+
+// httpBuilt: this binary has the http creator (built with -tags stwbench_http).
+const httpBuilt = true
 
 const (
 	idHeader   = "X-Stwbench-Id"      // the arrival's slot number

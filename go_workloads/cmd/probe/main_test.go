@@ -70,6 +70,9 @@ func TestPercentiles(t *testing.T) {
 func TestRunCreators(t *testing.T) {
 	for _, creator := range creators {
 		t.Run(creator, func(t *testing.T) {
+			if creator == "http" && !httpBuilt {
+				t.Skip("built without -tags stwbench_http (go test -tags stwbench_http ./cmd/probe)")
+			}
 			base := runtime.NumGoroutine()
 			interval := 50 * time.Microsecond
 			if creator == "http" {
