@@ -42,10 +42,10 @@ def lint(session: nox.Session) -> None:
 # `nox -s bench`'s settings, in one place: benchmarks/injected_slowdowns.py reads them to
 # prove what this default can see. Adaptive reps: 10 blocks first, then more until every
 # headline CI is within ±2 %, at most 40 reps, and no block started that would end past
-# 10 min of `ab`. Measured on 2 vCPUs with make-mode toolchains (run 20261201-120001): the
+# 10 min of `ab`. Measured on 2 vCPUs with make-mode toolchains (run 20261201-125426): the
 # default suite is 24 processes a block (12 workloads × 2 variants, three of them 2 s
 # probe scenarios); the first 6 blocks trace their probes (≈ 7 s to summarize each trace),
-# mean block 59.5 s over the 10; a warm `nox -s bench` took 11.2 min, 10 reps, stopped on
+# mean block 56.5 s over the 10; a warm `nox -s bench` took 10.9 min, 10 reps, stopped on
 # the budget. Before the probe scenarios and tracing (20 processes a block, ≈ 13.5 s) the
 # same budget reached ≈ 30 reps: `--trace-reps` and `--budget` trade GC-phase pairs
 # against ns/op precision.
