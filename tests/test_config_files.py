@@ -50,22 +50,19 @@ BAD_NIGHTLY = [
 ]
 
 
-@pytest.mark.parametrize(("case", "text", "says"), BAD_VARIANTS, ids=[c[0] for c in BAD_VARIANTS])
-def test_bad_variant_files_name_file_and_key(tmp_path, case, text, says):
-    path = tmp_path / "variants.toml"
-    path.write_text(text)
-    with pytest.raises(UsageError) as caught:
-        variants_from_toml(path)
-    message = str(caught.value)
-    assert message.startswith(f"--config {path}: ") and says in message, message
+CASES = [(variants_from_toml, *c) for c in BAD_VARIANTS] + [(load_config, *c) for c in BAD_NIGHTLY]
 
 
-@pytest.mark.parametrize(("case", "text", "says"), BAD_NIGHTLY, ids=[c[0] for c in BAD_NIGHTLY])
-def test_bad_nightly_files_name_file_and_key(tmp_path, case, text, says):
-    path = tmp_path / "nightly.toml"
+@pytest.mark.parametrize(
+    ("loader", "case", "text", "says"),
+    CASES,
+    ids=[f"{loader.__name__}: {case}" for loader, case, _, _ in CASES],
+)
+def test_bad_config_files_name_file_and_key(tmp_path, loader, case, text, says):
+    path = tmp_path / "config.toml"
     path.write_text(text)
     with pytest.raises(UsageError) as caught:
-        load_config(path)
+        loader(path)
     message = str(caught.value)
     assert message.startswith(f"--config {path}: ") and says in message, message
 
