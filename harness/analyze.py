@@ -13,15 +13,13 @@ from pathlib import Path
 import pandas as pd
 
 from harness.checks import Checks, run_checks
-from harness.metrics import AA_FAMILY
+from harness.metrics import AA_FAMILY, AA_SUFFIX
 from harness.report import headline, render_report
 from harness.runs.plan import RunItem
 from harness.runs.runner import gate_failures
 from harness.stats import aa_calibration, compare
 from harness.stats.precision import Precision, headline_precision
 from harness.tables import Tables, build_tables, write_tables
-
-AA_SUFFIX = "-aa"
 
 
 @dataclass

@@ -31,6 +31,9 @@ from dataclasses import dataclass
 HEADLINE = "headline"
 SECONDARY = "secondary"
 AA_FAMILY = "aa"
+# The A/A arm is the baseline run again under this suffix (`stwbench ab --aa`): its rows
+# form the AA_FAMILY, and no stage counts it as a candidate.
+AA_SUFFIX = "-aa"
 FAMILIES = (HEADLINE, SECONDARY, AA_FAMILY)
 
 

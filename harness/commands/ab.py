@@ -113,7 +113,7 @@ def _adaptive_settings(args: argparse.Namespace):
 
 
 def _with_aa(variants):
-    from harness.analyze import AA_SUFFIX
+    from harness.metrics import AA_SUFFIX
 
     baseline = variants[0]
     return [

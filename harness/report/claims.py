@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from harness.metrics import AA_SUFFIX
 from harness.parse.trace_tables import ALL_SYMBOLS
 from harness.report.stw_views import CPU_CLOCK, first_after_stw, phase_table
 from harness.report.units import format_value
@@ -95,7 +96,7 @@ class ClaimInputs:
 
     @property
     def candidate(self) -> str | None:
-        others = [v for v in self.variants if v != self.baseline and not v.endswith("-aa")]
+        others = [v for v in self.variants if v != self.baseline and not v.endswith(AA_SUFFIX)]
         return others[-1] if others else None
 
 
@@ -172,7 +173,7 @@ def _comparisons(comparisons: pd.DataFrame, name: str, metric: str, phase: str) 
         comparisons["benchmark"].map(lambda b: _procs(b, name) is not None).astype(bool)
         & (comparisons["metric"] == metric)
         & (comparisons["phase"] == phase)
-        & ~comparisons["candidate"].astype(str).str.endswith("-aa")
+        & ~comparisons["candidate"].astype(str).str.endswith(AA_SUFFIX)
     ]
     if "family" in rows:
         rows = rows[rows["family"] != "aa"]  # the A/A arm is never a candidate

@@ -15,11 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.metrics import AA_FAMILY, HEADLINE, SECONDARY, is_headline
+from harness.metrics import AA_FAMILY, AA_SUFFIX, HEADLINE, SECONDARY, is_headline
 from harness.stats import COMPARISON_COLUMNS as STATS_COLUMNS
 from harness.tables import TABLE_COLUMNS, TABLES
-
-AA_SUFFIX = "-aa"  # the A/A arm is the baseline run again under this suffix (stwbench ab --aa)
 
 # The comparisons table is harness/stats' (`COMPARISON_COLUMNS`, column for column, in its
 # order): the report only decides how to hold each column. Counts are integers (nullable,
