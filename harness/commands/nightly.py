@@ -59,7 +59,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--fail-on-regression",
         action="store_true",
-        help="exit 1 when tonight raises a regression alert",
+        help="exit 1 when tonight raises a regression alert on a headline metric (or a "
+        "starvation check fails); secondary metrics' alerts are recorded and shown only",
     )
     parser.add_argument(
         "--replace",
@@ -128,7 +129,7 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     print(paths["index.html"])
     for line in checks.failed:
         console.print(f"[red]check failed[/]: {line}")
-    regressions = not result.new_regressions.empty
+    regressions = not result.failing_regressions.empty
     code = checks.exit_code(regressions=regressions, fail_on_regression=args.fail_on_regression)
     return code or run_code
 

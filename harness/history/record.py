@@ -35,6 +35,7 @@ from harness.history.alerts import known_steps, reconcile, toolchain_change
 from harness.history.detect import KEY, DetectParams, as_date, detect
 from harness.history.schema import alerts, nights, samples
 from harness.history.store import History
+from harness.metrics import is_headline
 from harness.timestamps import utc_now_iso
 
 CHUNK = 5000  # samples per INSERT batch
@@ -84,6 +85,18 @@ class NightResult:
         if self.new_alerts.empty:
             return self.new_alerts
         return self.new_alerts[self.new_alerts["kind"] == "regression"]
+
+    @property
+    def failing_regressions(self) -> pd.DataFrame:
+        """Tonight's regression alerts on headline metrics (harness/metrics.py): what
+        --fail-on-regression fails the job on. The declared family, as in `ab`'s verdicts:
+        every secondary metric (mean and p95 STW, the STW stopping split, assist and
+        worker CPU shares, …) is watched and alerted too, but dozens of spiky secondary
+        keys per workload would turn a short history's false alarms into failed nights."""
+        regressions = self.new_regressions
+        if regressions.empty:
+            return regressions
+        return regressions[regressions["metric"].map(is_headline).astype(bool)]
 
 
 Progress = Callable[[str, int, int], None]
