@@ -91,19 +91,22 @@ def context(inputs: ReportInputs) -> dict:
     }
 
 
+def _shown_scenario(workloads) -> str:
+    """The one probe scenario a plot shows (plotting several creators together would mix
+    their distributions): the sleep probe when it ran, else the first."""
+    names = [str(w) for w in pd.unique(pd.Series(workloads, dtype=object))]
+    return "probe" if "probe" in names else (names[0] if names else "")
+
+
 def _one_scenario(goroutines: pd.DataFrame) -> pd.DataFrame:
-    """The traced goroutines of one probe scenario (the sleep probe when traced): a scatter
-    of several creators' goroutines would mix their distributions."""
-    names = list(pd.unique(goroutines["workload"])) if "workload" in goroutines else []
-    if len(names) <= 1:
+    """The traced goroutines of the shown scenario."""
+    if "workload" not in goroutines or goroutines["workload"].nunique() <= 1:
         return goroutines
-    chosen = "probe" if "probe" in names else names[0]
-    return goroutines[goroutines["workload"] == chosen]
+    return goroutines[goroutines["workload"] == _shown_scenario(goroutines["workload"])]
 
 
 def _first_probe(latency: pd.DataFrame) -> str:
-    names = list(pd.unique(latency.loc[latency["source"] == derive.PROBE_SOURCE, "workload"]))
-    return "probe" if "probe" in names else (str(names[0]) if names else "")
+    return _shown_scenario(latency.loc[latency["source"] == derive.PROBE_SOURCE, "workload"])
 
 
 def _mechanism_context(inputs: ReportInputs) -> dict:
