@@ -15,7 +15,7 @@ Loop, after the initial --reps blocks ran:
     else add n blocks (n from the worst row: the half-width shrinks like 1/√reps, capped
     at half the reps so far, at least 1), run them, repeat.
 
-Everything is recorded in manifest["adaptive"] (settings, one entry per step, why it
+Everything is recorded in `Manifest.adaptive` (settings, one entry per step, why it
 stopped), so `ab --resume` continues the same loop with the same settings.
 """
 
@@ -26,13 +26,8 @@ import time
 from dataclasses import dataclass
 
 from harness.console import console
-from harness.runs.runner import (
-    Run,
-    block_size,
-    execute_run,
-    extend_run,
-    mean_process_seconds,
-)
+from harness.rundir import Adaptive, AdaptiveStep, Manifest
+from harness.runs import Run, block_size, execute_run, extend_run
 
 STOPPED_PRECISION = "precision reached"
 STOPPED_MAX_REPS = "max reps"
@@ -52,12 +47,9 @@ class Settings:
     max_reps: int
     budget_min: float | None  # wall clock for the whole ab command; None: no budget
 
-    def to_json(self) -> dict:
-        return {"until_ci": self.until_ci, "max_reps": self.max_reps, "budget_min": self.budget_min}
-
     @classmethod
-    def from_json(cls, data: dict) -> Settings:
-        return cls(data["until_ci"], int(data["max_reps"]), data.get("budget_min"))
+    def of(cls, record: Adaptive) -> Settings:
+        return cls(record.until_ci, record.max_reps, record.budget_min)
 
 
 def wanted_blocks(reps: int, worst: float, target: float) -> int:
@@ -73,9 +65,9 @@ def wanted_blocks(reps: int, worst: float, target: float) -> int:
 
 def block_seconds(run: Run) -> float | None:
     """Mean wall time of one block so far (harness overhead and noise re-runs included)."""
-    per_process = mean_process_seconds(run.manifest)
+    per_process = run.manifest.mean_process_seconds()
     if per_process is None:
-        durations = [p.get("duration_s") or 0.0 for p in run.manifest.get("processes", {}).values()]
+        durations = [p.duration_s for p in run.manifest.processes.values()]
         per_process = sum(durations) / len(durations) if durations else None
     return None if per_process is None else per_process * block_size(run)
 
@@ -103,18 +95,22 @@ def describe(precision, target_pct: float) -> str:
 
 
 def record_settings(run: Run, settings: Settings) -> None:
-    """Write manifest["adaptive"] before the first process runs: a killed adaptive run
+    """Write `Manifest.adaptive` before the first process runs: a killed adaptive run
     resumes as one."""
-    record = run.manifest.setdefault("adaptive", {})
-    record.update(settings.to_json())
-    record.setdefault("initial_reps", run.options.reps)
-    record.setdefault("steps", [])
+    old = run.manifest.adaptive
+    run.manifest.adaptive = Adaptive(
+        until_ci=settings.until_ci,
+        max_reps=settings.max_reps,
+        budget_min=settings.budget_min,
+        initial_reps=old.initial_reps if old else run.options.reps,
+        steps=old.steps if old else [],
+        stopped=old.stopped if old else None,
+    )
     run.save()
 
 
-def recorded_settings(manifest: dict) -> Settings | None:
-    record = manifest.get("adaptive")
-    return Settings.from_json(record) if record else None
+def recorded_settings(manifest: Manifest) -> Settings | None:
+    return Settings.of(manifest.adaptive) if manifest.adaptive else None
 
 
 def run_adaptive(run: Run, settings: Settings, started: float, run_code: int) -> int:
@@ -124,12 +120,11 @@ def run_adaptive(run: Run, settings: Settings, started: float, run_code: int) ->
     from harness.analyze import precision  # pandas, scipy: only when needed
 
     record_settings(run, settings)
-    record = run.manifest["adaptive"]
-    steps: list[dict] = record["steps"]
-    if record.get("stopped"):
-        console.print(
-            f"adaptive: already stopped ({record['stopped']}) after {run.options.reps} reps"
-        )
+    record = run.manifest.adaptive
+    assert record is not None  # record_settings wrote it
+    steps = record.steps
+    if record.stopped:
+        console.print(f"adaptive: already stopped ({record.stopped}) after {run.options.reps} reps")
         return run_code
     target = settings.until_ci / 100.0
     budget_s = None if settings.budget_min is None else settings.budget_min * 60.0
@@ -138,15 +133,14 @@ def run_adaptive(run: Run, settings: Settings, started: float, run_code: int) ->
         reached = precision(run.run_dir, target)
         analysis_s = time.monotonic() - checked
         reps = run.options.reps
-        step = {
-            "reps": reps,
-            "worst": reached.worst if math.isfinite(reached.worst) else None,
-            "worst_row": reached.worst_row,
-            "met": reached.met,
-            "rows": reached.rows,
-            "analysis_s": round(analysis_s, 2),
-            "added": 0,
-        }
+        step = AdaptiveStep(
+            reps=reps,
+            worst=reached.worst if math.isfinite(reached.worst) else None,
+            worst_row=reached.worst_row,
+            met=reached.met,
+            rows=reached.rows,
+            analysis_s=round(analysis_s, 2),
+        )
         stopped = None
         if reached.reached:
             stopped = STOPPED_PRECISION
@@ -163,18 +157,18 @@ def run_adaptive(run: Run, settings: Settings, started: float, run_code: int) ->
                 add = min(add, fit)
             if add < 1:
                 stopped = STOPPED_BUDGET
-            step["added"] = add
-            step["block_s"] = None if block_s is None else round(block_s, 1)
+            step.added = add
+            step.block_s = None if block_s is None else round(block_s, 1)
         steps.append(step)
         line = f"after {reps} reps: {describe(reached, settings.until_ci)}"
         if stopped is None:
-            plural = "s" if step["added"] != 1 else ""
-            console.print(f"{line}; adding {step['added']} block{plural}")
+            plural = "s" if step.added != 1 else ""
+            console.print(f"{line}; adding {step.added} block{plural}")
         else:
-            record["stopped"] = stopped
+            record.stopped = stopped
             console.print(f"{line}; stopped: {stopped}")
         run.save()
         if stopped is not None:
             return run_code
-        extend_run(run, step["added"])
+        extend_run(run, step.added)
         run_code = execute_run(run)

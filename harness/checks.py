@@ -45,6 +45,8 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
+from harness.rundir import Manifest
+
 STARVATION_WORKLOAD = "PingPongAlloc@gomaxprocs=1"
 STARVATION_BENCHMARK = "PingPongAlloc"  # Go prints no -1 suffix at GOMAXPROCS=1
 MARK_P95_MAX_RATIO = 2.0
@@ -132,22 +134,20 @@ class Checks:
         }
 
 
-def gate_checks(manifest: dict) -> list[GateCheck]:
+def gate_checks(manifest: Manifest) -> list[GateCheck]:
     """One line per variant: what the toolchain's gate record says for this run."""
-    requested = (manifest.get("gate") or {}).get("requested")
-    toolchains = manifest.get("toolchains") or {}
+    requested = manifest.gate.requested if manifest.gate is not None else None
     out = []
-    for variant in manifest.get("variants", []):
-        name = variant.get("name", "")
-        record = toolchains.get(name) or {}
-        gate = record.get("gate")
-        if not record.get("patches"):
+    for name in manifest.variant_names:
+        record = manifest.toolchains.get(name)
+        gate = record.gate if record is not None else None
+        if record is None or not record.patches:
             out.append(GateCheck(name, NOT_RUN, "no patches: not gated"))
-        elif gate is not None and gate.get("passed"):
-            out.append(GateCheck(name, PASS, f"{len(gate.get('tests_passed') or [])} tests"))
+        elif gate is not None and gate.passed:
+            out.append(GateCheck(name, PASS, f"{len(gate.tests_passed)} tests"))
         elif gate is not None:
-            bad = [*(gate.get("tests_failed") or []), *(gate.get("tests_missing") or [])]
-            out.append(GateCheck(name, FAIL, ", ".join(bad) or f"exit {gate.get('exit_code')}"))
+            bad = [*gate.tests_failed, *gate.tests_missing]
+            out.append(GateCheck(name, FAIL, ", ".join(bad) or f"exit {gate.exit_code}"))
         elif requested is False:
             out.append(GateCheck(name, SKIPPED, "--no-gate"))
         else:
@@ -173,19 +173,16 @@ def _per_process_cycles_per_s(samples: pd.DataFrame) -> pd.DataFrame:
 
 
 def starvation_checks(
-    manifest: dict,
+    manifest: Manifest,
     comparisons: pd.DataFrame,
     frames: dict[str, pd.DataFrame],
     failed: dict[tuple[str, str], int],
     exclude: tuple[str, ...] = (),
 ) -> list[StarvationCheck]:
     """One check per candidate (the A/A arm, in `exclude`, is the baseline again)."""
-    variants = [v["name"] for v in manifest.get("variants", [])]
-    if not variants:
-        return []
-    baseline = variants[0]
-    candidates = [v for v in variants[1:] if v not in exclude]
-    ran = STARVATION_WORKLOAD in {w.get("name") for w in manifest.get("workloads", [])}
+    baseline = manifest.baseline
+    candidates = [v for v in manifest.candidates if v != manifest.aa_arm and v not in exclude]
+    ran = STARVATION_WORKLOAD in {w.name for w in manifest.workloads}
     cycles = frames["gc_cycles"]
     cycles = cycles[(cycles["workload"] == STARVATION_WORKLOAD) & ~cycles["forced"].astype(bool)]
     rates = _per_process_cycles_per_s(frames["samples"])
@@ -272,7 +269,7 @@ def _judge(check: StarvationCheck) -> None:
 
 
 def run_checks(
-    manifest: dict,
+    manifest: Manifest,
     comparisons: pd.DataFrame,
     frames: dict[str, pd.DataFrame],
     failed: dict[tuple[str, str], int],

@@ -15,7 +15,6 @@ Every problem is a UsageError (exit 2) that starts with the file.
 
 from __future__ import annotations
 
-import os
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
@@ -31,6 +30,7 @@ from pydantic import (
 )
 
 from harness.errors import UsageError
+from harness.rundir import RunOptions
 
 # Names become directory names and table keys: letters, digits and ._+-.
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")]
@@ -82,15 +82,30 @@ class VariantsFile(_Strict):
         return self
 
 
+def _run_default(field: str) -> Any:
+    """nightly.toml's run settings default to the run options' own (harness/rundir)."""
+    return RunOptions.model_fields[field].get_default(call_default_factory=True)
+
+
 class NightlyFile(_Strict):
     series: list[SeriesTable] = Field(min_length=1)
-    reps: int = Field(10, ge=1)
-    gomaxprocs: list[int] = Field(default_factory=lambda: [os.cpu_count() or 1])
+    reps: int = Field(default_factory=lambda: _run_default("reps"), ge=1)
+    gomaxprocs: list[int] = Field(default_factory=lambda: _run_default("gomaxprocs"))
     workloads: str = "default"
-    target_seconds: float = Field(1.0, gt=0)
-    probe_duration: float = Field(2.0, gt=0)
-    timeout: float = Field(300.0, gt=0)
+    target_seconds: float = Field(default_factory=lambda: _run_default("target_s"), gt=0)
+    probe_duration: float = Field(default_factory=lambda: _run_default("probe_duration_s"), gt=0)
+    timeout: float = Field(default_factory=lambda: _run_default("timeout_s"), gt=0)
     detection: dict[str, Any] = Field(default_factory=dict)
+
+    def options(self) -> RunOptions:
+        """The run options these settings stand for (the rest at their defaults)."""
+        return RunOptions(
+            reps=self.reps,
+            gomaxprocs=self.gomaxprocs,
+            target_s=self.target_seconds,
+            probe_duration_s=self.probe_duration,
+            timeout_s=self.timeout,
+        )
 
     @field_validator("gomaxprocs", mode="before")
     @classmethod

@@ -53,42 +53,29 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from harness.files import atomic_write_text
 from harness.gc_cost import UNITS as GC_COST_UNITS
 from harness.gc_cost import overshoot
+from harness.kinds import ParseContext, kind_of
 from harness.metrics import direction as metric_direction
 from harness.parse import (
     GC_CYCLES_COLUMNS,
     LATENCY_COLUMNS,
+    PERF_STACKS_COLUMNS,
     SAMPLES_COLUMNS,
     SCHED_COLUMNS,
-    gc_cycles_frame,
-    histogram_quantile,
-    latency_frame,
-    parse_bench,
-    parse_gctrace,
-    parse_perf_report,
-    parse_probe,
-    parse_schedtrace,
-    samples_frame,
-    sched_frame,
-)
-from harness.parse.perf_script import read_folded
-from harness.parse.tables import benchmark_name
-from harness.parse.trace import TraceSummary
-from harness.parse.trace_tables import (
-    PERF_STACKS_COLUMNS,
     TRACE_GOROUTINES_COLUMNS,
     TRACE_STW_COLUMNS,
+    benchmark_name,
+    gc_cycles_frame,
+    parse_gctrace,
+    parse_perf_report,
+    parse_schedtrace,
     perf_stacks_frame,
-    trace_goroutines_frame,
-    trace_latency_frame,
-    trace_phase_metrics,
-    trace_stw_frame,
+    read_folded,
+    sched_frame,
 )
-from harness.runs import execute
-from harness.runs.perf import FOLDED_PREFIX, FOLDED_SUFFIX
-from harness.runs.plan import RunItem
-from harness.runs.trace import SUMMARY_FILE
+from harness.rundir import RunDir, RunItem, RunLayout, layout
 from harness.stw_tails import (
     HIST_SOURCE,
     ProcessHistogram,
@@ -219,203 +206,107 @@ def _stw_rows(
     return pd.DataFrame(rows, columns=list(SAMPLES_COLUMNS)).astype(SAMPLES_COLUMNS)
 
 
-def _cpu_summary(item_dir: Path, benchtime: int | None) -> dict[tuple[str, str], float]:
-    """`cpu-ns/op`: the process's user+sys CPU (status.json) over its -benchtime=Nx N."""
-    status = execute.read_status(item_dir)
-    if status.cpu_user_s is None or status.cpu_sys_s is None or not benchtime:
-        return {}  # a status.json from before CPU time was recorded
-    return {("cpu-ns/op", "ns"): (status.cpu_user_s + status.cpu_sys_s) * 1e9 / benchtime}
-
-
-def _probe_summary(probe) -> dict[tuple[str, str], float]:
-    """Start-latency quantiles, and the GC costs the probe measured over its window
-    (go_workloads/internal/gccost: the same names as the benchmarks' metrics; the STW
-    split as the share of GC STW time spent stopping, the probe having no ops)."""
-    out: dict[tuple[str, str], float] = {}
-    if probe.histogram:
-        out |= {
-            (f"start-latency-{name}-ns", "ns"): histogram_quantile(probe.histogram, q)
-            for name, q in (("p50", 0.5), ("p99", 0.99), ("p999", 0.999), ("max", 1.0))
-        }
-    cost = dict(probe.gc_cost)
-    stopping, total = cost.pop("stw-stopping-ns", None), cost.pop("stw-total-ns", None)
-    out |= {(metric, metric): value for metric, value in cost.items()}
-    out |= _derived_summary(cost)
-    if stopping is not None and total:
-        out[("stw-stopping-%", "%")] = 100.0 * stopping / total
-    return out
-
-
-def _medians(samples: pd.DataFrame) -> dict[str, float]:
-    return {str(k): float(v) for k, v in samples.groupby("metric")["value"].median().items()}
-
-
-def _derived_summary(values: dict[str, float]) -> dict[tuple[str, str], float]:
-    """Rows derived from a process's own metrics (benchmark or probe):
-    - `gc-mark-cpu-%` = gc-assist-cpu-% + gc-dedicated-cpu-%: the mark work the program
-      pays for, wherever the scheduler put it (harness/metrics.py);
-    - `stw-stopped-ns/op` = stw-ns/op − stw-stopping-ns/op (Go ≥ 1.22): the part of GC
-      stop-the-world time with the world stopped, beside the time it took to stop it."""
-    out: dict[tuple[str, str], float] = {}
-    if "gc-assist-cpu-%" in values and "gc-dedicated-cpu-%" in values:
-        mark = values["gc-assist-cpu-%"] + values["gc-dedicated-cpu-%"]
-        out[("gc-mark-cpu-%", "gc-mark-cpu-%")] = mark
-    if "stw-stopping-ns/op" in values and "stw-ns/op" in values:
-        stopped = max(0.0, values["stw-ns/op"] - values["stw-stopping-ns/op"])
-        out[("stw-stopped-ns/op", "stw-stopped-ns/op")] = stopped
-    return out
-
-
-def _trace(item_dir: Path, slug: str, warnings: list[dict]) -> TraceSummary | None:
-    """The process's trace summary when it has a usable one; else a warning says why."""
-    path = item_dir / SUMMARY_FILE
-    if not path.exists():
-        return None
-    try:
-        document = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        warnings.append(
-            {"process": slug, "parser": "trace", "skipped": 1, "examples": [str(exc)[:200]]}
-        )
-        return None
-    status = document.get("status")
-    if status != "ok":
-        # unsupported (Go 1.21), or the tool failed: what it printed before may be a
-        # biased part of the trace, so none of it becomes rows.
-        reason = str(document.get("reason") or status)
-        warnings.append(
-            {"process": slug, "parser": "trace", "skipped": 1, "examples": [reason[:200]]}
-        )
-        return None
-    summary = TraceSummary.from_json(document)
-    _warn(warnings, slug, "trace", summary)
-    return summary
-
-
-def _check_trace(trace: TraceSummary, measured, cycles, slug: str, warnings: list[dict]):
-    """End-to-end checks of a trace against the same process's other outputs: every probe
-    goroutine started, and one sweep-termination window per gctrace cycle (the probe
-    traces the GC's whole life). A mismatch is a parse warning, never a crash."""
-    problems = []
-    started = sum(1 for x in trace.latency_ns if x is not None)
-    if measured is not None and started != measured:
-        problems.append(
-            f"trace: {started} probe goroutines started, probe.json measured {measured}"
-        )
-    sweeps = sum(1 for w in trace.stw if w.kind == "sweep-term")
-    if sweeps != len(cycles):
-        problems.append(f"trace: {sweeps} sweep-termination STWs, gctrace: {len(cycles)} cycles")
-    if problems:
-        warnings.append(
+def _perf_symbols(item_dir: Path, item: RunItem, ids: dict, warnings: list[dict]) -> pd.DataFrame:
+    report = parse_perf_report(_read(item_dir / layout.PERF_REPORT))
+    _warn(warnings, item.slug, "perf", report)
+    return pd.DataFrame(
+        [
             {
-                "process": slug,
-                "parser": "trace-consistency",
-                "skipped": len(problems),
-                "examples": problems,
+                **ids,
+                "gomaxprocs": item.gomaxprocs,
+                "event": s.event or report.event or "",
+                "symbol": s.symbol,
+                "shared_object": s.shared_object or "",
+                "overhead_pct": s.overhead_pct,
             }
-        )
+            for s in report.symbols
+        ],
+        columns=list(PERF_COLUMNS),
+    ).astype(PERF_COLUMNS)
 
 
-def _add_trace(parts, trace: TraceSummary, item: RunItem, ids: dict, run_id: str, name: str):
-    parts["latency"].append(trace_latency_frame(trace, **ids))
-    parts["trace_goroutines"].append(
-        trace_goroutines_frame(trace, **ids, gomaxprocs=item.gomaxprocs)
-    )
-    parts["trace_stw"].append(trace_stw_frame(trace, **ids, gomaxprocs=item.gomaxprocs))
-    by_phase: dict[str, dict[tuple[str, str], float]] = {}
-    for (metric, unit, phase), value in trace_phase_metrics(trace).items():
-        by_phase.setdefault(phase, {})[(metric, unit)] = value
-    for phase, values in by_phase.items():
-        parts["samples"].append(
-            pd.DataFrame(
-                _summary_rows(run_id, item, name, values, phase), columns=list(SAMPLES_COLUMNS)
-            ).astype(SAMPLES_COLUMNS)
-        )
-
-
-def _perf_stacks(item_dir: Path, item: RunItem, ids: dict) -> pd.DataFrame:
+def _perf_stacks(item_dir: Path, item: RunItem, ids: dict, duration_s: float) -> pd.DataFrame:
     folded = {}
-    for path in sorted(item_dir.glob(f"{FOLDED_PREFIX}*{FOLDED_SUFFIX}")):
-        event = path.name.removeprefix(FOLDED_PREFIX).removesuffix(FOLDED_SUFFIX)
-        folded[event] = read_folded(_read(path))
-    duration = execute.read_status(item_dir).duration_s if folded else math.nan
+    for path in sorted(item_dir.glob(f"{layout.FOLDED_PREFIX}*{layout.FOLDED_SUFFIX}")):
+        folded[layout.folded_event(path)] = read_folded(_read(path))
+    duration = duration_s if folded else math.nan
     return perf_stacks_frame(folded, **ids, gomaxprocs=item.gomaxprocs, duration_s=float(duration))
 
 
-def build_tables(run_dir: Path) -> Tables:
-    manifest = json.loads((run_dir / "manifest.json").read_text())
-    run_id = manifest["run_id"]
-    workloads = {w["name"]: w for w in manifest["workloads"]}
+def build_tables(run_dir: Path, *, after_stw_us: float | None = None) -> Tables:
+    """Every finished process's rows. `after_stw_us`: X of the after-STW phases of traced
+    probes (default: the run's --trace-after-stw-us), applied to the trace record here."""
+    run = RunDir.open(run_dir)
+    manifest = run.manifest
+    if after_stw_us is None:
+        after_stw_us = manifest.options.trace_after_stw_us
     parts: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
     tables = Tables(frames={})
     pauses: list[ProcessPauses] = []
-    histograms: list[ProcessHistogram | None] = []
-    for raw_item in manifest["order"]:
-        item = RunItem(**raw_item)
-        item_dir = run_dir / "raw" / item.slug
-        if not execute.finished(item_dir):
-            continue
-        status = execute.read_status(item_dir).status
-        tables.processes[item.slug] = status
+    histograms: list[ProcessHistogram] = []
+    for done in run.finished_items():
+        item, item_dir, status = done.item, done.path, done.status
+        tables.processes[item.slug] = status.status
         ids = {"variant": item.variant, "workload": item.workload, "rep": item.rep}
-        workload = workloads[item.workload]
-        stderr = _read(item_dir / "stderr.txt")
+        workload = manifest.workload(item.workload)
+        stderr = _read(item_dir / layout.STDERR)
         gc = parse_gctrace(stderr)
         _warn(tables.warnings, item.slug, "gctrace", gc)
         parts["gc_cycles"].append(gc_cycles_frame(gc.cycles, **ids))
         sched = parse_schedtrace(stderr)
         _warn(tables.warnings, item.slug, "schedtrace", sched)
         parts["sched"].append(sched_frame(sched.samples, **ids))
-        if (item_dir / "perf-report.txt").exists():
-            report = parse_perf_report(_read(item_dir / "perf-report.txt"))
-            _warn(tables.warnings, item.slug, "perf", report)
-            parts["perf_symbols"].append(
-                pd.DataFrame(
-                    [
-                        {
-                            **ids,
-                            "gomaxprocs": item.gomaxprocs,
-                            "event": s.event or report.event or "",
-                            "symbol": s.symbol,
-                            "shared_object": s.shared_object or "",
-                            "overhead_pct": s.overhead_pct,
-                        }
-                        for s in report.symbols
-                    ],
-                    columns=list(PERF_COLUMNS),
-                ).astype(PERF_COLUMNS)
-            )
-        parts["perf_stacks"].append(_perf_stacks(item_dir, item, ids))
-        if status != "ok":
+        if (item_dir / layout.PERF_REPORT).exists():
+            parts["perf_symbols"].append(_perf_symbols(item_dir, item, ids, tables.warnings))
+        parts["perf_stacks"].append(_perf_stacks(item_dir, item, ids, status.duration_s))
+        if status.status != "ok":
             continue  # a failed process's numbers are not samples; its traces are kept above
-        name = workload["benchmark"] or workload["name"]
-        summary_name = benchmark_name(name, item.gomaxprocs)
-        summary: dict[tuple[str, str], float] = {("gc-cycles", "cycles"): float(len(gc.cycles))}
-        pauses.append(_pauses(gc.cycles, (item.workload, summary_name), (item, summary_name)))
-        if workload["kind"] == "probe":
-            probe = parse_probe(_read(item_dir / "probe.json"))
-            _warn(tables.warnings, item.slug, "probe", probe)
-            latency = latency_frame(probe, **ids)
-            parts["latency"].append(latency)
-            histograms.append(_pause_histogram(latency, (item.workload, summary_name), item))
-            summary.update(_probe_summary(probe))
-            trace = _trace(item_dir, item.slug, tables.warnings)
-            if trace is not None:
-                _check_trace(trace, probe.measured, gc.cycles, item.slug, tables.warnings)
-                _add_trace(parts, trace, item, ids, run_id, summary_name)
-        else:
-            bench = parse_bench(_read(item_dir / "stdout.txt"))
-            _warn(tables.warnings, item.slug, "bench", bench)
-            bench_samples = samples_frame(bench, run_id=run_id, **ids)
-            parts["samples"].append(bench_samples)
-            summary.update(_derived_summary(_medians(bench_samples)))
-            summary.update(_cpu_summary(item_dir, manifest.get("benchtime", {}).get(item.workload)))
-        parts["samples"].append(
-            pd.DataFrame(
-                _summary_rows(run_id, item, summary_name, summary), columns=list(SAMPLES_COLUMNS)
-            ).astype(SAMPLES_COLUMNS)
+        name = benchmark_name(workload.benchmark or workload.name, item.gomaxprocs)
+        by_phase: dict[str, dict[tuple[str, str], float]] = {
+            "all": {("gc-cycles", "cycles"): float(len(gc.cycles))}
+        }
+        pauses.append(_pauses(gc.cycles, (item.workload, name), (item, name)))
+
+        def add_histogram(latency: pd.DataFrame, item=item, name=name) -> None:
+            histogram = _pause_histogram(latency, (item.workload, name), item)
+            if histogram is not None:
+                histograms.append(histogram)
+
+        cpu = (
+            status.cpu_user_s + status.cpu_sys_s
+            if status.cpu_user_s is not None and status.cpu_sys_s is not None
+            else None
         )
-    parts["samples"].append(_stw_rows(run_id, pauses, [h for h in histograms if h]))
+        kind_of(workload).parse(
+            workload,
+            ParseContext(
+                item=item,
+                item_dir=item_dir,
+                run_id=manifest.run_id,
+                benchmark=name,
+                benchtime=manifest.benchtime.get(item.workload),
+                cpu_s=cpu,
+                gc_cycles=gc.cycles,
+                after_stw_ns=round(after_stw_us * 1000),
+                warn=lambda parser, parsed, slug=item.slug: _warn(
+                    tables.warnings, slug, parser, parsed
+                ),
+                add_warning=tables.warnings.append,
+                add_rows=lambda table, frame: parts[table].append(frame),
+                add_summary=lambda values, phase, by_phase=by_phase: by_phase.setdefault(
+                    phase, {}
+                ).update(values),
+                add_histogram=add_histogram,
+            ),
+        )
+        for phase, values in by_phase.items():
+            parts["samples"].append(
+                pd.DataFrame(
+                    _summary_rows(manifest.run_id, item, name, values, phase),
+                    columns=list(SAMPLES_COLUMNS),
+                ).astype(SAMPLES_COLUMNS)
+            )
+    parts["samples"].append(_stw_rows(manifest.run_id, pauses, histograms))
     for name in TABLES:
         frames = [f for f in parts[name] if not f.empty]
         empty = pd.DataFrame(columns=list(TABLE_COLUMNS[name])).astype(TABLE_COLUMNS[name])
@@ -423,11 +314,11 @@ def build_tables(run_dir: Path) -> Tables:
     return tables
 
 
-def write_tables(run_dir: Path) -> Tables:
-    tables = build_tables(run_dir)
-    out = run_dir / "tables"
-    out.mkdir(exist_ok=True)
+def write_tables(run_dir: Path, *, after_stw_us: float | None = None) -> Tables:
+    tables = build_tables(run_dir, after_stw_us=after_stw_us)
+    where = RunLayout(Path(run_dir))
+    where.tables.mkdir(exist_ok=True)
     for name, frame in tables.frames.items():
-        frame.to_parquet(out / f"{name}.parquet", index=False)
-    (out / "parse_warnings.json").write_text(json.dumps(tables.warnings, indent=2))
+        frame.to_parquet(where.table(name), index=False)
+    atomic_write_text(where.parse_warnings, json.dumps(tables.warnings, indent=2))
     return tables

@@ -175,3 +175,41 @@ def table(name: str, rows: list[dict]) -> pd.DataFrame:
         defaults["phase"] = "all"
     full = [{**defaults, **{c: v for c, v in row.items() if c in columns}} for row in rows]
     return pd.DataFrame(full, columns=list(columns)).astype(columns)
+
+
+def make_manifest(
+    variants=("baseline", "patched"),
+    workloads=("probe",),
+    *,
+    aa_arm=None,
+    order=None,
+    **fields,
+):
+    """A valid harness.rundir.Manifest for unit tests: variants and workloads by name (or
+    as dicts), an order of one block unless given, and any other top-level field."""
+    from harness.rundir import Manifest
+
+    variant_list = [v if isinstance(v, dict) else {"name": v, "go": "1.27.3"} for v in variants]
+    workload_list = [
+        w if isinstance(w, dict) else {"name": w, "kind": "probe" if "probe" in w else "bench"}
+        for w in workloads
+    ]
+    if order is None:
+        order = [
+            {"index": i, "variant": v["name"], "workload": w["name"], "gomaxprocs": 2, "rep": 1}
+            for i, (v, w) in enumerate(
+                (v, w) for v in variant_list for w in workload_list
+            )
+        ]
+    data = {
+        "run_id": "test-run",
+        "created_at": "2026-12-01T00:00:00+00:00",
+        "variants": variant_list,
+        "baseline": variant_list[0]["name"],
+        "aa_arm": aa_arm,
+        "workloads": workload_list,
+        "options": {},
+        "order": order,
+        **fields,
+    }
+    return Manifest.model_validate(data)

@@ -26,21 +26,22 @@ from harness.checks import (
     run_checks,
 )
 from harness.stats.compare import COMPARISON_COLUMNS
-from tests.conftest import table
+from tests.conftest import make_manifest, table
 
 REPS = 6
 
 
-def manifest(workloads=(STARVATION_WORKLOAD,), gate=None, requested=True) -> dict:
-    return {
-        "variants": [{"name": "baseline"}, {"name": "patched"}],
-        "workloads": [{"name": w} for w in workloads],
-        "gate": {"requested": requested},
-        "toolchains": {
-            "baseline": {"patches": []},
-            "patched": {"patches": [{"name": "x.patch"}], "gate": gate},
+def manifest(workloads=(STARVATION_WORKLOAD,), gate=None, requested=True):
+    toolchain = {"key": "k", "goroot": "/g", "go_version": "1.27.3", "mode": "make"}
+    patch = {"name": "x.patch", "path": "/p/x.patch", "sha256": "0" * 64}
+    return make_manifest(
+        workloads=workloads,
+        gate={"requested": requested},
+        toolchains={
+            "baseline": {**toolchain, "patches": []},
+            "patched": {**toolchain, "patches": [patch], "gate": gate},
         },
-    }
+    )
 
 
 def frames(*, mark_ms=(1.0, 1.0), cycles_per_s=(100.0, 100.0), longest=None) -> dict:
@@ -158,9 +159,18 @@ def test_a_process_that_completes_one_cycle_fails_and_a_starved_worker_fails():
 
 
 def test_the_aa_arm_gets_no_starvation_check():
-    m = manifest()
-    m["variants"].insert(1, {"name": "baseline-aa"})
-    checks = run_checks(m, comparisons(1.0), frames(), {}, exclude=("baseline-aa",))
+    base = manifest()
+    m = base.model_copy(
+        update={
+            "variants": [
+                base.variants[0],
+                base.variants[0].model_copy(update={"name": "baseline-aa"}),
+                base.variants[1],
+            ],
+            "aa_arm": "baseline-aa",
+        }
+    )
+    checks = run_checks(m, comparisons(1.0), frames(), {})
     assert [s.candidate for s in checks.starvation] == ["patched"]
 
 

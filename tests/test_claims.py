@@ -21,17 +21,38 @@ import pytest
 
 from harness.parse.trace_tables import ALL_SYMBOLS, TRACE_SOURCE, probe_buckets
 from harness.report import claims
+from harness.rundir import Manifest
 from harness.stats.compare import COMPARISON_COLUMNS
 from harness.tables import TABLE_COLUMNS
 from tests.conftest import table
 
 BASE, CAND = "baseline", "patched"
-MANIFEST = {
-    "variants": [
-        {"name": BASE, "go": "1.27.3", "mode": "make", "patches": []},
-        {"name": CAND, "go": "1.27.3", "mode": "make", "patches": ["patches/x.patch"]},
-    ]
+VARIANTS = {
+    BASE: {"name": BASE, "go": "1.27.3", "mode": "make", "patches": []},
+    CAND: {"name": CAND, "go": "1.27.3", "mode": "make", "patches": ["patches/x.patch"]},
 }
+
+
+def manifest(*variants: dict | str, baseline: str = BASE, aa_arm: str | None = None) -> Manifest:
+    """A run's `Manifest` (what claims read: variants, baseline, A/A arm, options); a
+    variant is a name of VARIANTS or its own record."""
+    records = [VARIANTS[v] if isinstance(v, str) else v for v in variants]
+    return Manifest.model_validate(
+        {
+            "schema": 2,
+            "run_id": "claims",
+            "created_at": "2026-12-01T00:00:00+00:00",
+            "variants": records,
+            "baseline": baseline,
+            "aa_arm": aa_arm,
+            "workloads": [{"name": "probe", "kind": "probe"}],
+            "options": {"claims": True},
+            "order": [],
+        }
+    )
+
+
+MANIFEST = manifest(BASE, CAND)
 
 
 def comparisons(rows: list[dict]) -> pd.DataFrame:
@@ -80,8 +101,6 @@ def inputs(comparison_rows: list[dict] | None = None, **frames: pd.DataFrame):
         frames=every,
         comparisons=comparisons(comparison_rows or []),
         manifest=MANIFEST,
-        baseline=BASE,
-        variants=[BASE, CAND],
     )
 
 
@@ -483,9 +502,7 @@ def test_observability_needs_a_candidate():
             for name, frame in full.frames.items()
         },
         comparisons=comparisons([]),
-        manifest=MANIFEST,
-        baseline=BASE,
-        variants=[BASE],
+        manifest=manifest(BASE),
     )
     claim = claims.claim_observability(alone)
     assert claim.verdict == claims.NOT_MEASURED and "needs a candidate" in claim.measured
@@ -722,3 +739,68 @@ def test_no_claim_has_a_constant_verdict():
 @pytest.mark.parametrize("check", claims.CHECKS, ids=lambda c: c.__name__)
 def test_empty_tables_decide_nothing(check):
     assert check(inputs()).verdict == claims.NOT_MEASURED
+
+
+# --- which candidate the claims judge ---------------------------------------------------
+
+OTHER = {"name": "other", "go": "1.27.3", "mode": "make", "patches": ["patches/other.patch"]}
+TWIN = {"name": "twin", "go": "1.27.3", "mode": "make", "patches": []}
+
+
+def test_the_claims_judge_the_first_candidate_that_is_not_the_aa_arm():
+    # The A/A arm is the recorded one, whatever its name; it is never judged.
+    run = manifest(BASE, TWIN, CAND, OTHER, aa_arm="twin")
+    assert claims.judged_candidate(run) == CAND
+    assert claims.judged_candidate(manifest(BASE, OTHER, CAND)) == "other"
+    assert claims.judged_candidate(manifest(BASE, TWIN, aa_arm="twin")) is None
+    assert claims.judged_candidate(manifest(BASE)) is None
+    # The baseline is the recorded one, not the first variant.
+    assert claims.judged_candidate(manifest(CAND, BASE, baseline=CAND)) == BASE
+
+
+def test_the_rerun_command_uses_the_judged_candidates_patches_and_no_default():
+    run = manifest(BASE, TWIN, CAND, OTHER, aa_arm="twin")
+    command = claims.rerun_command(run, "probe", "--trace")
+    assert command == "stwbench ab --go 1.27.3 --patch patches/x.patch --workloads probe --trace"
+    # A candidate without patches (another Go, say): a placeholder, never a patch of ours.
+    bare = claims.rerun_command(manifest(BASE, {**TWIN, "name": "bare"}), "probe")
+    assert "--patch <patch>" in bare and "runqget" not in bare
+    assert "runqget" not in claims.rerun_command(manifest(BASE), "probe")
+
+
+def test_another_candidates_rows_are_never_judged():
+    """Only the judged candidate's rows decide: `other`'s would hold, CAND has none."""
+    row = {**scheduler("Scheduler-4", 0.75, 0.70, 0.80, "better"), "candidate": "other"}
+    given = claims.ClaimInputs(
+        frames={name: _empty(name) for name in TABLE_COLUMNS},
+        comparisons=comparisons([row]),
+        manifest=manifest(BASE, CAND, OTHER),
+    )
+    assert given.candidate == CAND
+    claim = claims.claim_scheduler_speedup(given)
+    assert claim.verdict == claims.NOT_MEASURED and "Scheduler did not run" in claim.measured
+    judged = claims.claim_scheduler_speedup(
+        claims.ClaimInputs(given.frames, given.comparisons, manifest(BASE, OTHER, CAND))
+    )
+    assert judged.verdict == claims.HOLDS and "other vs baseline" in judged.measured
+
+
+def test_report_claims_runs_only_when_the_run_asks_for_them(monkeypatch):
+    frames = {name: _empty(name) for name in TABLE_COLUMNS}
+    run = manifest(BASE, TWIN, CAND, OTHER, aa_arm="twin")
+    section = claims.report_claims(frames, comparisons([]), run)
+    assert section is not None
+    assert (section.baseline, section.candidate, section.others) == (BASE, CAND, ["other"])
+    assert [c.source for c in section.claims] == [
+        c.source for c in claims.check_claims(claims.ClaimInputs(frames, comparisons([]), run))
+    ]
+    document = section.to_json()
+    assert document["candidate"] == CAND and document["not_judged"] == ["other"]
+    assert len(document["results"]) == len(claims.CHECKS)
+
+    def refuse(_inputs):
+        raise AssertionError("checked although options.claims is False")
+
+    monkeypatch.setattr(claims, "check_claims", refuse)
+    off = run.model_copy(update={"options": run.options.model_copy(update={"claims": False})})
+    assert claims.report_claims(frames, comparisons([]), off) is None

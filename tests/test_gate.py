@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from harness.analyze import comparisons_of
-from tests.conftest import GO, REPO, stwbench, table
+from tests.conftest import GO, REPO, make_manifest, stwbench, table
 
 THROW = REPO / "tests" / "patches" / "test-only-throw-in-gc.patch"
 
@@ -36,16 +36,18 @@ def test_a_failed_gate_makes_every_row_of_its_variant_unreliable():
             for metric in ("ns/op", "B/op")
         ],
     )
-    manifest = {
-        "variants": [{"name": v} for v in ("baseline", "good", "bad")],
-        "toolchains": {
-            "baseline": {"patches": []},
-            "good": {"patches": [{"name": "g"}], "gate": {"passed": True}},
-            "bad": {"patches": [{"name": "b"}], "gate": {"passed": False}},
+    toolchain = {"key": "k", "goroot": "/g", "go_version": GO, "mode": "source"}
+    patch = {"path": "/p", "sha256": "0" * 64}
+    manifest = make_manifest(
+        ("baseline", "good", "bad"),
+        ("Scheduler",),
+        order=[],
+        toolchains={
+            "baseline": {**toolchain, "patches": []},
+            "good": {**toolchain, "patches": [{**patch, "name": "g"}], "gate": {"passed": True}},
+            "bad": {**toolchain, "patches": [{**patch, "name": "b"}], "gate": {"passed": False}},
         },
-        "order": [],
-        "processes": {},
-    }
+    )
     rows = comparisons_of(manifest, samples)
     verdicts = rows.groupby("candidate")["verdict"].agg(set)
     assert verdicts["bad"] == {"unreliable"}

@@ -1,5 +1,6 @@
 """harness/report/mechanism.py on small frames: the GOMAXPROCS sweep's rows, the check
-lines of the header, the STW stopping/stopped split."""
+lines of the header, the STW stopping/stopped split; and the per-process GC view
+(harness/report/derive.py), which finds each process through the manifest's run order."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import math
 
 import pandas as pd
 
-from harness.report import plots
+from harness.report import derive, plots
 from harness.report.mechanism import check_lines, gomaxprocs_frame, stopping_rows
+from harness.rundir import RunItem
 from harness.stats.compare import COMPARISON_COLUMNS
-from tests.conftest import table
+from tests.conftest import make_manifest, table
 
 
 def comparison(benchmark: str, metric: str, ratio: float, verdict: str = "same") -> dict:
@@ -119,3 +121,37 @@ def test_stopping_rows_split_stw_into_stopping_and_stopped():
     assert (base["share"], patched["share"]) == ("10%", "75%")
     assert patched["stopped"] == "300 ns" and patched["stopping_change"]["verdict"] == "worse"
     assert base["stopping_change"]["verdict"] == ""  # the baseline has no row of its own
+
+
+def test_gc_per_process_finds_each_process_through_the_run_order():
+    """Wall time is the manifest's process duration, found by the order item's slug; a
+    process the manifest has no record of falls back to its last GC's timestamp."""
+    items = [
+        RunItem(index=i, variant=v, workload="Scheduler", gomaxprocs=procs, rep=1)
+        for i, (v, procs) in enumerate((("baseline", 2), ("patched", 2), ("patched", 4)))
+    ]
+    manifest = make_manifest(
+        workloads=("Scheduler",),
+        order=[item.model_dump() for item in items],
+        processes={
+            items[0].slug: {"status": "ok", "duration_s": 2.0, "exit_code": 0},
+            items[1].slug: {"status": "ok", "duration_s": 4.0, "exit_code": 0},
+        },
+    )
+    assert derive.process_slugs(manifest) == {
+        (item.variant, item.workload, item.gomaxprocs, item.rep): item.slug for item in items
+    }
+    gc = table(
+        "gc_cycles",
+        [
+            {"variant": item.variant, "workload": "Scheduler", "rep": 1, "procs": item.gomaxprocs}
+            | {"cycle": cycle, "at_s": 0.5 * cycle, "gc_cpu_pct": 10.0 * cycle}
+            for item in items
+            for cycle in (1, 2)
+        ],
+    )
+    rows = derive.gc_per_process(gc, manifest).set_index(["variant", "procs"])
+    assert rows.loc[("baseline", 2), "wall_s"] == 2.0 and rows.loc[("baseline", 2), "per_s"] == 1.0
+    assert rows.loc[("patched", 2), "wall_s"] == 4.0 and rows.loc[("patched", 2), "per_s"] == 0.5
+    assert rows.loc[("patched", 4), "wall_s"] == 1.0  # no record: the last GC at 1.0 s
+    assert (rows["gc_cpu_pct"] == 20.0).all()  # the last line's cumulative figure

@@ -93,11 +93,17 @@ def test_without_proc_stat_there_are_cpu_times_but_no_interference():
 
 def test_noise_reason_reads_only_the_figures():
     options = RunOptions(max_interference_cores=0.25, max_steal_cores=0.1)
-    quiet = ProcessResult("failed", 2, 1.0, interference_cores=0.1, steal_cores=0.0)
+    quiet = ProcessResult(
+        status="failed", exit_code=2, duration_s=1.0, interference_cores=0.1, steal_cores=0.0
+    )
     assert noise_reason(quiet, options) is None  # a failure is not noise
-    busy = ProcessResult("ok", 0, 1.0, interference_cores=0.6, steal_cores=0.3)
+    busy = ProcessResult(
+        status="ok", exit_code=0, duration_s=1.0, interference_cores=0.6, steal_cores=0.3
+    )
     assert noise_reason(busy, options) == "interference 0.60 cores > 0.25; steal 0.30 cores > 0.1"
-    unknown = ProcessResult("ok", 0, 1.0)  # no /proc/stat, or an old status.json
+    unknown = ProcessResult(
+        status="ok", exit_code=0, duration_s=1.0
+    )  # no /proc/stat, or an old status.json
     assert noise_reason(unknown, options) is None
 
 

@@ -30,7 +30,8 @@ from harness.parse import SAMPLES_COLUMNS, parse_bench
 from harness.parse.tables import benchmark_name
 from harness.report import claims, headline, render_report
 from harness.report.benchfmt import bench_name
-from harness.report.inputs import normalize_comparisons
+from harness.report.inputs import load_inputs, normalize_comparisons
+from harness.rundir import AA_SUFFIX, Manifest, layout, load_manifest
 from harness.stats import COMPARISON_COLUMNS, VERDICTS, compare
 from tests.conftest import GO, REPO, RUNQGET
 
@@ -137,13 +138,30 @@ def samples_frame(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(full, columns=list(SAMPLES_COLUMNS)).astype(SAMPLES_COLUMNS)
 
 
-def tiny_manifest(variants: list[str], patch: Path | None = None) -> dict:
+def tiny_manifest_data(
+    variants: list[str],
+    patch: Path | None = None,
+    *,
+    baseline: str | None = None,
+    aa_arm: str | None = None,
+    claims: bool = False,
+    run_id: str = "tiny",
+) -> dict:
+    """manifest.json of a small run (schema 2): every required field, one workload, toolchain
+    records for every variant (the patch on all but the first), no order."""
     return {
-        "run_id": "tiny",
+        "schema": 2,
+        "run_id": run_id,
+        "created_at": "2026-12-01T00:00:00+00:00",
         "variants": [{"name": v, "go": GO, "mode": "source", "patches": []} for v in variants],
+        "baseline": baseline or variants[0],
+        "aa_arm": aa_arm,
+        "workloads": [{"name": "w", "benchmark": "w", "kind": "bench"}],
+        "options": {"claims": claims},
         "toolchains": {
             v: {
                 "key": "k" * 64,
+                "goroot": f"/toolchains/{i}",
                 "go_version": GO,
                 "mode": "source",
                 "executor": {"kind": "none"},
@@ -156,10 +174,14 @@ def tiny_manifest(variants: list[str], patch: Path | None = None) -> dict:
             }
             for i, v in enumerate(variants)
         },
-        "workloads": [{"name": "w", "benchmark": "w", "kind": "bench"}],
         "order": [],
         "processes": {},
     }
+
+
+def tiny_manifest(variants: list[str], patch: Path | None = None, **given) -> Manifest:
+    """The `Manifest` of tiny_manifest_data (the report takes nothing else)."""
+    return Manifest.model_validate(tiny_manifest_data(variants, patch, **given))
 
 
 def strict_json(text: str):
@@ -231,18 +253,16 @@ def test_render_report_writes_every_output_into_the_run_dir(rendered):
 def test_bench_txt_round_trips_through_parse_bench(rendered):
     run_dir, paths, _ = rendered
     samples = pd.read_parquet(run_dir / "tables" / "samples.parquet")
-    manifest = json.loads((run_dir / "manifest.json").read_text())
+    manifest = load_manifest(run_dir / layout.MANIFEST)
     parsed = parse_bench(paths["bench.txt"].read_text())
     assert parsed.skipped == 0
     got: dict[tuple[str, str, str], list[float]] = {}
     for result in parsed.results:
         name = "Benchmark" + benchmark_name(result.name, result.procs)
         workload = next(
-            w["name"]
-            for w in manifest["workloads"]
-            if bench_name(w["benchmark"] or w["name"]) in name
+            w.name for w in manifest.workloads if bench_name(w.benchmark or w.name) in name
         )
-        assert result.iterations == manifest["benchtime"].get(workload, 1)
+        assert result.iterations == manifest.benchtime.get(workload, 1)
         for metric, value in result.metrics.items():
             got.setdefault((result.config["toolchain"], name, metric), []).append(value)
     want: dict[tuple[str, str, str], list[float]] = {}
@@ -350,8 +370,8 @@ def test_pyperf_leaves_out_metrics_it_cannot_store(tmp_path):
 def test_summary_json_is_strict_json_with_the_documented_keys(rendered):
     run_dir, paths, comparisons = rendered
     summary = strict_json(paths["summary.json"].read_text())
-    manifest = json.loads((run_dir / "manifest.json").read_text())
-    assert summary["run_id"] == manifest["run_id"] == summary["manifest"]["run_id"]
+    manifest = load_manifest(run_dir / layout.MANIFEST)
+    assert summary["run_id"] == manifest.run_id == summary["manifest"]["run_id"]
     digest = summary["manifest"]
     for key in (
         "created_at",
@@ -369,7 +389,8 @@ def test_summary_json_is_strict_json_with_the_documented_keys(rendered):
     assert [v["name"] for v in digest["variants"]] == ["baseline", "runqget-priority"]
     assert digest["variants"][1]["patches"][0]["sha256"]
     assert set(digest["machine"]) == {"cpu_model", "cores", "kernel"}
-    assert digest["n_processes"] == len(manifest["order"]) and digest["n_failed"] == 0
+    assert digest["baseline"] == manifest.baseline == "baseline"
+    assert digest["n_processes"] == len(manifest.order) and digest["n_failed"] == 0
     assert len(summary["comparisons"]) == len(comparisons)
     for row in summary["comparisons"]:
         assert set(row) == set(COMPARISON_COLUMNS)
@@ -581,7 +602,7 @@ def test_header_counts_all_six_verdicts_per_family_and_candidate(tmp_path):
     paths = render_report(
         tmp_path,
         frame,
-        manifest=tiny_manifest(["baseline", "cand", "cand2", "baseline-aa"]),
+        manifest=tiny_manifest(["baseline", "cand", "cand2", "baseline-aa"], aa_arm="baseline-aa"),
         warnings=[],
         aa={**AA, "rows": len(aa), "flagged": len(aa)},
     )
@@ -615,7 +636,7 @@ def test_header_counts_all_six_verdicts_per_family_and_candidate(tmp_path):
 
 
 def test_run_precision_and_noise_from_the_manifest(tmp_path):
-    manifest = tiny_manifest(["baseline", "cand"])
+    manifest = tiny_manifest_data(["baseline", "cand"])
     slug = "baseline/w/gomaxprocs2-rep001"
     manifest["order"] = [
         {"index": 0, "variant": "baseline", "workload": "w", "gomaxprocs": 2, "rep": 1}
@@ -624,12 +645,20 @@ def test_run_precision_and_noise_from_the_manifest(tmp_path):
         slug: {
             "status": "ok",
             "duration_s": 0.5,
+            "exit_code": 0,
             "interference_cores": 0.31,
             "steal_cores": 0.0,
             "noisy": True,
             "attempts": [
-                {"attempt": 1, "interference_cores": 1.01, "reason": "interference"},
-                {"attempt": 2, "interference_cores": 0.97, "reason": "interference"},
+                {
+                    "attempt": a,
+                    "dir": f"raw/_rejected/{slug}.attempt{a}",
+                    "status": "ok",
+                    "duration_s": 0.5,
+                    "interference_cores": cores,
+                    "reason": "interference",
+                }
+                for a, cores in ((1, 1.01), (2, 0.97))
             ],
         }
     }
@@ -665,6 +694,7 @@ def test_run_precision_and_noise_from_the_manifest(tmp_path):
                 "worst_row": "Scheduler-2 ns/op",
                 "met": 3,
                 "rows": 9,
+                "analysis_s": 1.0,
                 "added": 10,
             },
             {
@@ -673,14 +703,15 @@ def test_run_precision_and_noise_from_the_manifest(tmp_path):
                 "worst_row": "probe-2 stw-pause-max-ms",
                 "met": 9,
                 "rows": 9,
+                "analysis_s": 1.0,
                 "added": 0,
             },
         ],
         "stopped": "precision reached",
     }
-    html = render_report(tmp_path, six_verdict_rows(), manifest=manifest, warnings=[])[
-        "report.html"
-    ].read_text()
+    html = render_report(
+        tmp_path, six_verdict_rows(), manifest=Manifest.model_validate(manifest), warnings=[]
+    )["report.html"].read_text()
     part = html.split('id="precision"', 1)[1].split("<h3>Failed processes</h3>", 1)[0]
     # The underpowered row's [0.9, 1.3]: exp((ln 1.3 − ln 0.9) / 2) − 1 = 20 %.
     assert "Widest headline CI in this report" in part and "<b>±20 %</b> (P ns/op)" in part
@@ -727,9 +758,7 @@ def claim_inputs(rows: list[dict]) -> claims.ClaimInputs:
     return claims.ClaimInputs(
         frames={},
         comparisons=normalize_comparisons(rows_frame(rows)),
-        manifest={"variants": [{"name": "baseline", "go": GO}, {"name": "cand", "go": GO}]},
-        baseline="baseline",
-        variants=["baseline", "cand"],
+        manifest=tiny_manifest(["baseline", "cand"], claims=True),
     )
 
 
@@ -757,6 +786,121 @@ def test_claims_read_inconclusive_and_underpowered_rows_by_their_ci():
     assert mark(verdict="inconclusive", ratio=0.9, ci_low=0.7, ci_high=1.1) == claims.REFUTED
     assert mark(verdict="inconclusive", ratio=0.5, ci_low=0.1, ci_high=2.0) == claims.NOT_MEASURED
     assert mark(verdict="better", ratio=0.01, ci_low=0.005, ci_high=0.05) == claims.HOLDS
+
+
+# --- the claims section is optional ----------------------------------------------------
+
+
+def claims_report(run_dir: Path, enabled: bool) -> tuple[str, dict]:
+    run_dir.mkdir()
+    paths = render_report(
+        run_dir,
+        six_verdict_rows(),
+        manifest=tiny_manifest(["baseline", "cand"], claims=enabled),
+        warnings=[],
+    )
+    return paths["report.html"].read_text(), strict_json(paths["summary.json"].read_text())
+
+
+def test_a_run_without_claims_has_no_claims_section_and_computes_none(tmp_path, monkeypatch):
+    def refuse(_inputs):
+        raise AssertionError("a claim was checked for a run that did not ask for them")
+
+    monkeypatch.setattr(claims, "check_claims", refuse)
+    html, summary = claims_report(tmp_path / "off", enabled=False)
+    assert 'id="claims"' not in html and 'href="#claims"' not in html
+    assert "The article's claims" not in html and "claims-table" not in html
+    assert "claims" not in summary
+
+
+def test_a_run_with_claims_has_the_section_in_the_page_and_in_summary_json(tmp_path):
+    html, summary = claims_report(tmp_path / "on", enabled=True)
+    block = section(html, "claims")
+    assert 'href="#claims"' in html and "The article's claims, checked" in block
+    assert "Judged: <b>cand</b> against the baseline <b>baseline</b>." in block
+    document = summary["claims"]
+    assert document["baseline"] == "baseline" and document["candidate"] == "cand"
+    assert document["not_judged"] == []
+    results = document["results"]
+    assert len(results) == len(claims.CHECKS) == block.count("<tr><td>")
+    for result in results:  # the page and the JSON say the same
+        assert set(result) == {"source", "claim", "measured", "verdict", "rerun"}
+        assert f">{result['verdict']}</span>" in block
+        assert result["rerun"].startswith(f"stwbench ab --go {GO} --patch ")
+    # The six rows are Benchmark "B…" rows, not the article's: nothing is decided on them.
+    assert all(r["verdict"] == claims.NOT_MEASURED for r in results)
+
+
+def test_a_schema1_run_dir_is_read_through_the_contract(tmp_path):
+    """No manifest given: the report loads manifest.json with harness.rundir (migrated:
+    schema 1 recorded neither baseline nor A/A arm and always had the claims)."""
+    run_dir = tmp_path / "old"
+    shutil.copytree(REPO / "tests" / "fixtures" / "rundir-schema1", run_dir)
+    paths = render_report(run_dir, pd.DataFrame())
+    html = paths["report.html"].read_text()
+    assert "Judged: <b>runqget-priority</b> against the baseline <b>baseline</b>" in html
+    assert "<h2>A/A calibration</h2>" in section(html, "aa")
+    assert f"<code>baseline{AA_SUFFIX}</code>" in section(html, "aa")
+    summary = strict_json(paths["summary.json"].read_text())
+    assert summary["claims"]["candidate"] == "runqget-priority"
+    assert summary["aa"] == {"candidate": f"baseline{AA_SUFFIX}"}
+    assert summary["manifest"]["baseline"] == "baseline"
+
+
+# --- baseline and A/A arm: the manifest's -------------------------------------------------
+
+
+def recorded_roles_run(tmp_path: Path, aa_arm: str | None, aa: dict | None = None):
+    """Variants whose names would mislead a guess: the baseline is not first, the A/A arm
+    is not `<baseline>-aa`, and a candidate is. Rows are not tagged with the `aa` family."""
+    variants = ["cand", "main", "twin", f"main{AA_SUFFIX}"]
+    samples = samples_frame(
+        [
+            {"variant": v, "workload": "w", "benchmark": "A", "rep": rep, "value": x * rep}
+            for v, x in zip(variants, (2.0, 1.0, 1.0, 3.0), strict=True)
+            for rep in (1, 2, 3)
+        ]
+    )
+    comparisons = placeholder_comparisons(samples, baseline="main")
+    assert set(comparisons["family"]) == {"headline"}
+    manifest = tiny_manifest(variants, baseline="main", aa_arm=aa_arm)
+    run_dir = tmp_path / str(aa_arm)
+    run_dir.mkdir(parents=True)
+    given = {"frames": {"samples": samples}, "manifest": manifest, "warnings": [], "aa": aa}
+    inputs = load_inputs(run_dir, comparisons, **given)
+    return inputs, render_report(run_dir, comparisons, **given)
+
+
+def test_the_baseline_and_the_aa_arm_are_the_recorded_ones(tmp_path):
+    calibration = {k: v for k, v in AA.items() if k != "candidate"}  # it names no arm
+    inputs, paths = recorded_roles_run(tmp_path, "twin", calibration)
+    assert inputs.baseline == "main" and inputs.aa_arm == "twin"
+    assert inputs.variants == ["cand", "main", "twin", f"main{AA_SUFFIX}"]
+    assert set(inputs.aa_comparisons["candidate"]) == {"twin"}
+    assert set(inputs.main_comparisons["candidate"]) == {"cand", f"main{AA_SUFFIX}"}
+    html = paths["report.html"].read_text()
+    block = section(html, "aa")
+    assert "<h2>A/A calibration</h2>" in block and "<code>twin</code>" in block
+    verdicts = section(html, "verdicts")
+    assert "twin" not in verdicts and f"main{AA_SUFFIX}" in verdicts
+    summary = strict_json(paths["summary.json"].read_text())
+    assert summary["aa"]["candidate"] == "twin" and summary["manifest"]["aa_arm"] == "twin"
+
+
+def test_a_variant_named_like_an_aa_arm_is_a_candidate_when_none_is_recorded(tmp_path):
+    inputs, paths = recorded_roles_run(tmp_path, None)
+    assert inputs.aa_arm is None and inputs.aa_comparisons.empty
+    html = paths["report.html"].read_text()
+    assert 'id="aa"' not in html and 'href="#aa"' not in html
+    assert f"main{AA_SUFFIX}" in section(html, "verdicts") and "twin" in section(html, "verdicts")
+    assert "aa" not in strict_json(paths["summary.json"].read_text())
+    with pytest.raises(ValueError, match="records no A/A arm"):
+        recorded_roles_run(tmp_path / "given", None, AA)
+
+
+def test_the_report_takes_a_manifest_not_a_dict(tmp_path):
+    with pytest.raises(TypeError, match=r"harness\.rundir\.Manifest"):
+        render_report(tmp_path, pd.DataFrame(), manifest=tiny_manifest_data(["baseline"]))
 
 
 # --- escaping -------------------------------------------------------------------------
@@ -800,7 +944,9 @@ def test_names_patch_text_and_warnings_are_escaped(tmp_path):
 
 
 def test_an_empty_run_still_renders_every_file(tmp_path):
-    paths = render_report(tmp_path, pd.DataFrame(), manifest={}, warnings=[])
+    paths = render_report(
+        tmp_path, pd.DataFrame(), manifest=tiny_manifest(["baseline"]), warnings=[]
+    )
     assert {"report.html", "summary.md", "summary.json", "bench.txt"} <= set(paths)
     html = paths["report.html"].read_text()
     assert "<svg" not in html
@@ -808,7 +954,7 @@ def test_an_empty_run_still_renders_every_file(tmp_path):
         body = html.split(f'id="{section}"', 1)[1].split("</section>", 1)[0]
         assert "No data" in body, section
     summary = strict_json(paths["summary.json"].read_text())
-    assert summary["comparisons"] == [] and summary["run_id"] == tmp_path.name
+    assert summary["comparisons"] == [] and summary["run_id"] == "tiny"
     assert "no rows" in paths["summary.md"].read_text()
 
 
@@ -816,10 +962,12 @@ def test_an_empty_run_still_renders_every_file(tmp_path):
 def test_a_variant_whose_every_process_failed_still_renders(real_run, tmp_path):
     run_dir = tmp_path / "failed-run"
     shutil.copytree(real_run, run_dir, ignore=shutil.ignore_patterns("bin", "*.html"))
-    manifest = json.loads((run_dir / "manifest.json").read_text())
-    for slug, process in manifest["processes"].items():
+    manifest = load_manifest(run_dir / layout.MANIFEST)
+    for slug, process in manifest.processes.items():
         if slug.startswith("runqget-priority/"):
-            process.update(status="failed", exit_code=2, reason=f"fatal error: {XSS}")
+            manifest.processes[slug] = process.model_copy(
+                update={"status": "failed", "exit_code": 2, "reason": f"fatal error: {XSS}"}
+            )
     frames = {
         name: frame[frame["variant"] != "runqget-priority"]
         for name, frame in (
@@ -833,7 +981,7 @@ def test_a_variant_whose_every_process_failed_still_renders(real_run, tmp_path):
     assert "No data: no comparisons" in html
     failures = html.split("<h3>Failed processes</h3>", 1)[1].split("<h3>", 1)[0]
     assert failures.count('class="bad">failed<') == sum(
-        1 for slug in manifest["processes"] if slug.startswith("runqget-priority/")
+        1 for slug in manifest.processes if slug.startswith("runqget-priority/")
     )
     assert "fatal error: &lt;script&gt;" in html
     digest = strict_json(paths["summary.json"].read_text())["manifest"]
@@ -950,7 +1098,7 @@ def aa_run(tmp_path: Path, aa: dict) -> tuple[dict[str, Path], pd.DataFrame]:
         tmp_path,
         comparisons,
         frames={"samples": samples},
-        manifest=tiny_manifest(variants),
+        manifest=tiny_manifest(variants, aa_arm="baseline-aa"),
         warnings=[],
         aa=aa,
     )
@@ -1028,19 +1176,24 @@ def test_an_older_aa_result_renders_with_what_it_has(tmp_path):
 def test_toolchain_gate_and_patch_provenance_are_shown(tmp_path):
     patch = tmp_path / "p.patch"
     patch.write_text("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-old\n+new\n")
-    manifest = tiny_manifest(["baseline", "cand", "gone"], patch)
-    manifest["toolchains"]["baseline"]["gate"] = {"passed": True, "tests_passed": ["T1", "T2"]}
+    manifest = tiny_manifest_data(["baseline", "cand", "gone"], patch)
+    manifest["toolchains"]["baseline"]["gate"] = {
+        "passed": True,
+        "exit_code": 0,
+        "tests_passed": ["T1", "T2"],
+    }
     manifest["toolchains"]["cand"]["gate"] = {
         "passed": False,
+        "exit_code": 1,
         "tests_failed": ["TestGCFairness"],
         "tests_missing": [],
     }
     manifest["toolchains"]["gone"]["patches"] = [
         {"name": "lost.patch", "path": str(tmp_path / "lost.patch"), "sha256": "1" * 64}
     ]
-    html = render_report(tmp_path, pd.DataFrame(), manifest=manifest, warnings=[])[
-        "report.html"
-    ].read_text()
+    html = render_report(
+        tmp_path, pd.DataFrame(), manifest=Manifest.model_validate(manifest), warnings=[]
+    )["report.html"].read_text()
     assert "pass (2 tests)" in html and "FAIL: TestGCFairness" in html and "not run" in html
     assert "the file has changed since the run" in html  # recorded sha256 is not the file's
     assert '<span class="add">+new</span>' in html

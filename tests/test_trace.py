@@ -143,6 +143,19 @@ def test_trace_after_stw_window_is_configurable():
     assert wide.phase_counts()["mark"] == 0 and wide.phase_counts()["outside-gc"] == 0
 
 
+def test_phases_are_rederived_from_the_record_with_another_x():
+    """The analysis re-reads a recorded trace with its own X (`report --trace-after-stw-us`):
+    the same phases as parsing the dump with that X, the record itself unchanged."""
+    data = dump("1.27.3")
+    recorded = parse_trace_dump(data)  # the run stage's record (default X)
+    for x in (1, 50_000, 10**12):
+        again = recorded.classified(x)
+        direct = parse_trace_dump(data, after_stw_ns=x)
+        assert again.phase == direct.phase and again.after_stw_ns == x
+        assert again.since_stw_ns == recorded.since_stw_ns  # X moves only the phase
+    assert recorded.classified(1).phase != recorded.classified(10**12).phase
+
+
 # ------------------------------------------------------------------ bad input
 
 
@@ -367,17 +380,15 @@ def test_trace_tables_from_the_fixture():
 
 def test_tables_check_a_trace_against_probe_json_and_gctrace():
     from harness.parse import parse_gctrace
-    from harness.tables import _check_trace
+    from harness.kinds.probe import check_trace
 
     summary = parse_trace_dump(dump("1.27.3"))
     probe = json.loads((FIXTURES / "trace-probe-1.27.3.json").read_text())
     cycles = parse_gctrace((FIXTURES / "trace-stderr-1.27.3.txt").read_text()).cycles
-    warnings: list[dict] = []
-    _check_trace(summary, probe["measured"], cycles, "p", warnings)
-    assert warnings == []
-    _check_trace(summary, probe["measured"] + 1, cycles[1:], "p", warnings)
-    assert len(warnings) == 1 and warnings[0]["parser"] == "trace-consistency"
-    assert warnings[0]["skipped"] == 2 and "gctrace: 4 cycles" in warnings[0]["examples"][1]
+    assert check_trace(summary, probe["measured"], cycles, "p") is None
+    warning = check_trace(summary, probe["measured"] + 1, cycles[1:], "p")
+    assert warning is not None and warning["parser"] == "trace-consistency"
+    assert warning["skipped"] == 2 and "gctrace: 4 cycles" in warning["examples"][1]
 
 
 def test_trace_summary_json_round_trip():
@@ -406,7 +417,7 @@ def test_debug_flag_by_go_version(version, flag):
 
 def _spec(go: str, version: str) -> run_trace.TraceSpec:
     return run_trace.TraceSpec(
-        go=go, go_version=version, env={"PATH": "/usr/bin:/bin"}, after_stw_ns=100_000, timeout_s=30
+        go=go, go_version=version, env={"PATH": "/usr/bin:/bin"}, timeout_s=30
     )
 
 

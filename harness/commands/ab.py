@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import time
 
+from harness.commands.options import default
 from harness.commands.run import add_run_arguments, new_run_from_args
 from harness.console import console
 from harness.errors import UsageError
-from harness.runs.runner import execute_run, load_run
+from harness.rundir import QUICK
+from harness.runs import execute_run, load_run, quick_workloads
 
 DESCRIPTION = """\
 Build the baseline and patched toolchains, run the workloads in randomized blocks (every
@@ -51,11 +52,13 @@ def register(commands: argparse._SubParsersAction) -> None:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_run_arguments(parser, reps=10)
+    add_run_arguments(parser)
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="reduced run for smoke checks (≤ 5 min with warm toolchains)",
+        help="reduced run for smoke checks (≤ 5 min with warm toolchains): the `quick` "
+        "workloads unless --workloads is given, and at most "
+        + ", ".join(f"{k} {v:g}" for k, v in QUICK.items()),
     )
     parser.add_argument(
         "--aa",
@@ -106,30 +109,17 @@ def _adaptive_settings(args: argparse.Namespace):
         raise UsageError("--until-ci wants a positive percentage, e.g. 2")
     if args.budget is not None and args.budget <= 0:
         raise UsageError("--budget wants a positive number of minutes")
-    max_reps = args.max_reps if args.max_reps is not None else 4 * args.reps
-    if max_reps < args.reps:
-        raise UsageError(f"--max-reps {max_reps} is below --reps {args.reps}")
+    reps = args.reps if args.reps is not None else default("reps")
+    max_reps = args.max_reps if args.max_reps is not None else 4 * reps
+    if max_reps < reps:
+        raise UsageError(f"--max-reps {max_reps} is below --reps {reps}")
     return Settings(until_ci=args.until_ci, max_reps=max_reps, budget_min=args.budget)
-
-
-def _with_aa(variants):
-    from harness.metrics import AA_SUFFIX
-
-    baseline = variants[0]
-    return [
-        baseline,
-        dataclasses.replace(baseline, name=f"{baseline.name}{AA_SUFFIX}"),
-        *variants[1:],
-    ]
 
 
 def cmd_ab(args: argparse.Namespace) -> int:
     started = time.monotonic()
     if args.quick:
-        args.workloads = "quick" if args.workloads == "default" else args.workloads
-        args.reps = min(args.reps, 5)
-        args.target_seconds = min(args.target_seconds, 0.3)
-        args.probe_duration = min(args.probe_duration, 1.0)
+        args.workloads = quick_workloads(args.workloads)
     if args.resume:
         from pathlib import Path
 
@@ -139,7 +129,7 @@ def cmd_ab(args: argparse.Namespace) -> int:
         adaptive = recorded_settings(run.manifest)
     else:
         adaptive = _adaptive_settings(args)
-        run = new_run_from_args(args, extra_variants=_with_aa if args.aa else None)
+        run = new_run_from_args(args, aa=args.aa, quick=args.quick)
     console.print(
         f"run [bold]{run.run_dir}[/]: {len(run.order)} processes, seed {run.options.seed}"
     )

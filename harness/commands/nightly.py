@@ -93,8 +93,7 @@ def parse_night(text: str | None) -> dt.date:
 
 def cmd_nightly(args: argparse.Namespace) -> int:
     # pandas, SQLAlchemy and matplotlib only when the command runs.
-    from harness.history.store import History, default_url
-    from harness.history.trend import write_trend
+    from harness.history import History, default_url, write_trend
 
     started = time.monotonic()
     night = parse_night(args.night)
@@ -103,7 +102,7 @@ def cmd_nightly(args: argparse.Namespace) -> int:
         raise UsageError("give --config nightly.toml (or --report-only)")
     config = None
     if not args.report_only:
-        from harness.history.config import load_config
+        from harness.history import load_config
 
         config = load_config(args.config)
         if args.quick:
@@ -136,8 +135,10 @@ def cmd_nightly(args: argparse.Namespace) -> int:
 
 def _run_night(args, config, history, night: dt.date):
     from harness.analyze import analyze
-    from harness.history.record import already_recorded, record_night
-    from harness.runs.runner import RunOptions, create_run, execute_run
+    from harness.history import already_recorded, record_night
+    from harness.kinds import kind_of
+    from harness.rundir import Nightly, NightlySeries
+    from harness.runs import create_run, execute_run
 
     names = [s.name for s in config.series]
     if not args.replace:
@@ -145,15 +146,8 @@ def _run_night(args, config, history, night: dt.date):
         if not existing.empty:
             raise already_recorded(night, existing)
     workloads = config.workloads()
-    options = RunOptions(
-        reps=config.reps,
-        gomaxprocs=config.gomaxprocs,
-        seed=args.seed,
-        executor=args.executor,
-        target_s=config.target_seconds,
-        probe_duration_s=config.probe_duration,
-        timeout_s=config.timeout,
-        gate=not args.no_gate,
+    options = config.options.model_copy(
+        update={"seed": args.seed, "executor": args.executor, "gate": not args.no_gate}
     )
     run = create_run(
         args.out / "nightly" / night.isoformat(),
@@ -161,23 +155,23 @@ def _run_night(args, config, history, night: dt.date):
         workloads,
         options,
     )
-    run.manifest["nightly"] = {
-        "night": night.isoformat(),
-        "config": str(config.path),
-        "db": history.display_url,
-        "series": {
-            s.name: {"workloads": [w.name for w in s.selected()], "control": s.control}
+    run.manifest.nightly = Nightly(
+        night=night.isoformat(),
+        config=str(config.path),
+        db=history.display_url,
+        series={
+            s.name: NightlySeries(workloads=[w.name for w in s.selected()], control=s.control)
             for s in config.series
         },
-    }
+    )
     if not args.recalibrate:
         # The same N as the previous night: per-process totals (GC cycles, max pause)
         # stay comparable across nights. Only when the target time is the same.
         pinned = history.latest_benchtime(before=night, target_seconds=config.target_seconds)
-        calibrated = {w.name for w in workloads if w.calibrated}
-        run.manifest["benchtime"] = {k: v for k, v in pinned.items() if k in calibrated}
-        if run.manifest["benchtime"]:
-            console.print(f"benchtime N from the previous night: {run.manifest['benchtime']}")
+        calibrated = {w.name for w in workloads if kind_of(w).calibrated}
+        run.manifest.benchtime = {k: v for k, v in pinned.items() if k in calibrated}
+        if run.manifest.benchtime:
+            console.print(f"benchtime N from the previous night: {run.manifest.benchtime}")
     run.save()
     console.print(
         f"night [bold]{night}[/]: run {run.run_dir}: {len(config.series)} series, "
@@ -204,37 +198,36 @@ def _run_night(args, config, history, night: dt.date):
 
 
 def _entry(series, run, analysis, config):
-    from harness.history.record import SeriesNight
-    from harness.runs.plan import RunItem
+    from harness.history import SeriesNight
 
-    toolchain = run.manifest["toolchains"][series.name]
+    toolchain = run.manifest.toolchains[series.name]
     selected = [w.name for w in series.selected()]
     samples = analysis.tables.frames["samples"]
     mine = samples[(samples["variant"] == series.name) & samples["workload"].isin(selected)]
     statuses = [
-        run.manifest["processes"].get(item.slug, {}).get("status")
-        for item in (RunItem(**raw) for raw in run.manifest["order"])
+        run.manifest.status_of(item)
+        for item in run.manifest.order
         if item.variant == series.name and item.workload in selected
     ]
-    machine = run.manifest.get("machine") or {}
+    machine = run.manifest.machine.model_dump() if run.manifest.machine else {}
     return SeriesNight(
         series=series.name,
         samples=mine,
-        run_id=run.manifest["run_id"],
+        run_id=run.manifest.run_id,
         run_dir=str(run.run_dir),
         variant=series.name,
-        toolchain_key=toolchain["key"],
-        go_version=str(toolchain["go_version"]),
-        mode=str(toolchain["mode"]),
-        executor=toolchain.get("executor"),
-        patches=toolchain.get("patches") or [],
+        toolchain_key=toolchain.key,
+        go_version=toolchain.go_version,
+        mode=toolchain.mode,
+        executor=toolchain.executor,
+        patches=[p.model_dump() for p in toolchain.patches],
         env=dict(series.env),
         workloads=selected,
         reps=run.options.reps,
         gomaxprocs=list(run.options.gomaxprocs),
         benchtime={
             "target_seconds": config.target_seconds,
-            "n": dict(run.manifest.get("benchtime") or {}),
+            "n": dict(run.manifest.benchtime),
         },
         machine={
             k: machine.get(k) for k in ("hostname", "cpu_model", "cores", "kernel", "governor")
@@ -248,7 +241,7 @@ def _entry(series, run, analysis, config):
 def _print_tonight(result) -> None:
     from rich.markup import escape
 
-    from harness.history.alerts import describe
+    from harness.history import describe
 
     counts = result.findings["status"].value_counts().to_dict() if len(result.findings) else {}
     console.print(

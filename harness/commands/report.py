@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.commands.run import add_equivalence_argument
+from harness.commands.run import add_after_stw_argument, add_equivalence_argument
 from harness.console import console
 from harness.errors import UsageError
 
@@ -25,15 +25,21 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="exit 1 when a candidate's row is `worse` (the A/A arm never counts)",
     )
     add_equivalence_argument(parser)
+    add_after_stw_argument(parser)
     parser.set_defaults(handler=cmd_report)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    if not (args.run_dir / "manifest.json").exists():
-        raise UsageError(f"{args.run_dir}: not a run directory (no manifest.json)")
+    from harness.rundir import RunDir
+
+    RunDir.open(args.run_dir)  # not a run directory, or a bad manifest: exit 2 now
+    if args.trace_after_stw_us is not None and args.trace_after_stw_us <= 0:
+        raise UsageError("--trace-after-stw-us wants a positive number of microseconds")
     from harness.analyze import analyze  # pulls in pandas/matplotlib: only when needed
 
-    result = analyze(args.run_dir, equivalence=args.equivalence)
+    result = analyze(
+        args.run_dir, equivalence=args.equivalence, after_stw_us=args.trace_after_stw_us
+    )
     console.print(result.headline)
     console.print(f"report: [bold]{result.outputs['report.html']}[/]")
     print(result.outputs["report.html"])

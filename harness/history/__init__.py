@@ -10,3 +10,23 @@ Modules, one job each: `config` (nightly.toml), `schema` (tables + migrations), 
 `alerts` (findings → new / resolved alerts, toolchain change), `record` (a night into
 the history in one transaction), `plots` and `trend` (the trend report).
 """
+
+from harness.history.alerts import describe
+from harness.history.config import NightlyConfig, Series, load_config
+from harness.history.record import NightResult, SeriesNight, already_recorded, record_night
+from harness.history.store import History, default_url
+from harness.history.trend import write_trend
+
+__all__ = [
+    "History",
+    "NightResult",
+    "NightlyConfig",
+    "Series",
+    "SeriesNight",
+    "already_recorded",
+    "default_url",
+    "describe",
+    "load_config",
+    "record_night",
+    "write_trend",
+]

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from harness.history.detect import CHANGES, KEY, as_date
-from harness.report.verdicts import change, interval, pvalue
+from harness.report import change, interval, pvalue
 
 OPPOSITE = {"regression": "improvement", "improvement": "regression"}
 

@@ -37,8 +37,8 @@ from pathlib import Path
 from harness.config_files import NightlyFile, load_toml
 from harness.errors import UsageError
 from harness.history.detect import DetectParams
-from harness.runs.variants import Variant
-from harness.runs.workloads import Workload, resolve_workloads
+from harness.rundir import RunOptions, Variant, Workload, quick
+from harness.runs import quick_workloads, resolve_workloads
 
 
 @dataclass(frozen=True)
@@ -73,12 +73,12 @@ class NightlyConfig:
 
     path: Path
     series: list[Series]
-    reps: int
-    gomaxprocs: list[int]
-    target_seconds: float
-    probe_duration: float
-    timeout: float
+    options: RunOptions  # the file's reps, gomaxprocs, target_seconds, … (defaults: RunOptions)
     detection: DetectParams
+
+    @property
+    def target_seconds(self) -> float:
+        return self.options.target_s
 
     def workloads(self) -> list[Workload]:
         """The union of every series' workloads, in first-seen order: one run runs them
@@ -90,13 +90,10 @@ class NightlyConfig:
         return list(union.values())
 
     def quick(self) -> None:
-        """`--quick`: 5 reps at most, short processes, `quick` for series that chose none."""
-        self.reps = min(self.reps, 5)
-        self.target_seconds = min(self.target_seconds, 0.3)
-        self.probe_duration = min(self.probe_duration, 1.0)
+        """`--quick` (harness.rundir.quick), `quick` for series that chose no workloads."""
+        self.options = quick(self.options)
         self.series = [
-            dataclasses.replace(s, workloads="quick") if s.workloads == "default" else s
-            for s in self.series
+            dataclasses.replace(s, workloads=quick_workloads(s.workloads)) for s in self.series
         ]
 
 
@@ -126,10 +123,6 @@ def load_config(path: Path) -> NightlyConfig:
     return NightlyConfig(
         path=path,
         series=series,
-        reps=parsed.reps,
-        gomaxprocs=parsed.gomaxprocs,
-        target_seconds=parsed.target_seconds,
-        probe_duration=parsed.probe_duration,
-        timeout=parsed.timeout,
+        options=parsed.options(),
         detection=detection,
     )

@@ -16,8 +16,7 @@ import matplotlib.dates as mdates
 import pandas as pd
 from matplotlib.figure import Figure
 
-from harness.report.plots import to_svg
-from harness.report.units import ns_per_unit, time_axis
+from harness.report import ns_per_unit, time_axis, to_svg
 
 STYLE = {
     "svg.fonttype": "none",

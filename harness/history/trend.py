@@ -28,8 +28,7 @@ from harness.history.plots import trend_figure
 from harness.history.store import History
 from harness.metrics import is_headline
 from harness.numbers import is_finite
-from harness.report.units import format_value
-from harness.report.verdicts import change, interval, pvalue
+from harness.report import change, format_value, interval, pvalue
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("harness.history", "templates"),

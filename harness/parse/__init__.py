@@ -20,6 +20,7 @@ from harness.parse.bench import BenchParse, BenchResult, parse_bench
 from harness.parse.gctrace import GcCycle, GcTraceParse, parse_gctrace
 from harness.parse.histogram import Bucket, histogram_quantile
 from harness.parse.perf import PerfReportParse, PerfSymbol, parse_perf_report
+from harness.parse.perf_script import fold_perf_script, read_folded
 from harness.parse.probe import ProbeParse, parse_probe
 from harness.parse.schedtrace import SchedSample, SchedTraceParse, parse_schedtrace
 from harness.parse.tables import (
@@ -27,17 +28,37 @@ from harness.parse.tables import (
     LATENCY_COLUMNS,
     SAMPLES_COLUMNS,
     SCHED_COLUMNS,
+    benchmark_name,
     gc_cycles_frame,
     latency_frame,
     samples_frame,
     sched_frame,
 )
+from harness.parse.trace import PHASES, TraceSummary, parse_trace_stream
+from harness.parse.trace_tables import (
+    ALL_SYMBOLS,
+    PERF_STACKS_COLUMNS,
+    TRACE_GOROUTINES_COLUMNS,
+    TRACE_SOURCE,
+    TRACE_STW_COLUMNS,
+    perf_stacks_frame,
+    trace_goroutines_frame,
+    trace_latency_frame,
+    trace_phase_metrics,
+    trace_stw_frame,
+)
 
 __all__ = [
+    "ALL_SYMBOLS",
     "GC_CYCLES_COLUMNS",
     "LATENCY_COLUMNS",
+    "PERF_STACKS_COLUMNS",
+    "PHASES",
     "SAMPLES_COLUMNS",
     "SCHED_COLUMNS",
+    "TRACE_GOROUTINES_COLUMNS",
+    "TRACE_SOURCE",
+    "TRACE_STW_COLUMNS",
     "BenchParse",
     "BenchResult",
     "Bucket",
@@ -48,6 +69,9 @@ __all__ = [
     "ProbeParse",
     "SchedSample",
     "SchedTraceParse",
+    "TraceSummary",
+    "benchmark_name",
+    "fold_perf_script",
     "gc_cycles_frame",
     "histogram_quantile",
     "latency_frame",
@@ -56,6 +80,13 @@ __all__ = [
     "parse_perf_report",
     "parse_probe",
     "parse_schedtrace",
+    "parse_trace_stream",
+    "perf_stacks_frame",
+    "read_folded",
     "samples_frame",
     "sched_frame",
+    "trace_goroutines_frame",
+    "trace_latency_frame",
+    "trace_phase_metrics",
+    "trace_stw_frame",
 ]

@@ -85,6 +85,7 @@ last GC stop-the-world that began at or before t, and X = `after_stw_ns`:
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -196,6 +197,18 @@ class TraceSummary:
         data["stw"] = [StwWindow(**w) for w in data.get("stw", [])]
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
+
+    def classified(self, after_stw_ns: int) -> TraceSummary:
+        """The same record with each goroutine's GC phase for another X: the phases are
+        the analysis's reading of the record (`classify`), not part of what was traced."""
+        phases = classify(self.created_ns, self.stw, after_stw_ns)
+        return dataclasses.replace(
+            self,
+            after_stw_ns=after_stw_ns,
+            phase=[ph for ph, _, _ in phases],
+            since_stw_ns=[since for _, since, _ in phases],
+            stw_kind=[kind for _, _, kind in phases],
+        )
 
     def phase_counts(self) -> dict[str, int]:
         counts = dict.fromkeys(PHASES, 0)

@@ -10,10 +10,12 @@ writes into run_dir:
                   ns/op per process, STW pause and goroutine start latency CDFs, GC
                   behaviour, toolchain provenance with patch diffs, machine, run precision
                   and noise (adaptive reps, noise guard, isolation), run order, failures,
-                  parse warnings, and the A/A calibration when given;
+                  parse warnings, the A/A calibration when the run has an A/A arm,
+                  and the article's claims when the run asked for them (options.claims);
 - summary.md      verdict counts per family, the A/A calibration, the headline rows and
                   the other flagged ones, the legend: to paste into a PR;
-- summary.json    the comparisons and a digest of the manifest (strict JSON, NaN -> null);
+- summary.json    the comparisons and a digest of the manifest (strict JSON, NaN -> null),
+                  "aa", "checks", and "claims" (only with options.claims, as the page);
 - bench.txt       Go benchmark format keyed by `toolchain:`, for `benchstat -col toolchain`;
 - pyperf.json     the baseline's pyperf suite; pyperf-<variant>.json for every variant,
                   for `python -m pyperf compare_to pyperf.json pyperf-<candidate>.json`.
@@ -32,20 +34,38 @@ from harness.metrics import AA_FAMILY, is_headline
 from harness.report.benchfmt import write_bench
 from harness.report.html import render_html
 from harness.report.inputs import load_inputs, normalize_comparisons
+from harness.report.plots import to_svg
 from harness.report.pyperf_json import write_pyperf
 from harness.report.summary import write_summaries
+from harness.report.units import format_value, ns_per_unit, time_axis
 from harness.report.verdicts import (
+    change,
     counts_text,
     family_counts_text,
     family_of,
+    interval,
     one_line,
     ordered,
     pairs,
+    pvalue,
 )
+from harness.rundir import Manifest, layout
 
-__all__ = ["headline", "render_report"]
+# The report stage's API; the formatting helpers are shared with the trend report.
+__all__ = [
+    "change",
+    "format_value",
+    "headline",
+    "interval",
+    "ns_per_unit",
+    "pvalue",
+    "render_report",
+    "time_axis",
+    "to_svg",
+]
 
 _HEADLINE_ROWS = 2  # per verdict: the console line stays readable
+BENCH_TXT = "bench.txt"  # not in harness.rundir.layout (yet): the report's own output
 
 
 def render_report(
@@ -53,12 +73,13 @@ def render_report(
     comparisons: pd.DataFrame,
     *,
     frames: dict[str, pd.DataFrame] | None = None,
-    manifest: dict | None = None,
+    manifest: Manifest | None = None,
     warnings: list[dict] | None = None,
     aa: dict | None = None,
     checks: dict | None = None,
 ) -> dict[str, Path]:
-    """Write every report file into run_dir; returns {file name: path}."""
+    """Write every report file into run_dir; returns {file name: path}. The manifest is
+    read from run_dir (harness.rundir.load_manifest) unless given as a `Manifest`."""
     inputs = load_inputs(
         Path(run_dir),
         comparisons,
@@ -71,15 +92,15 @@ def render_report(
     paths: dict[str, Path] = {}
     samples = flat_phases(inputs.frames["samples"])
     pyperf_paths, omitted = write_pyperf(inputs.run_dir, samples, inputs.variants, inputs.baseline)
-    paths["bench.txt"] = write_bench(
-        inputs.run_dir / "bench.txt", samples, inputs.manifest, inputs.variants
+    paths[BENCH_TXT] = write_bench(
+        inputs.layout.output(BENCH_TXT), samples, inputs.manifest, inputs.variants
     )
     paths.update(write_summaries(inputs))
     paths.update(pyperf_paths)
     # The page last: it mentions what the other files left out.
-    report = inputs.run_dir / "report.html"
+    report = inputs.layout.output(layout.REPORT_HTML)
     report.write_text(render_html(inputs, pyperf_omitted=omitted), encoding="utf-8")
-    return {"report.html": report, **paths}
+    return {report.name: report, **paths}
 
 
 def flat_phases(samples: pd.DataFrame) -> pd.DataFrame:

@@ -23,10 +23,12 @@ NEVER = (
 
 
 def aa_view(inputs: ReportInputs) -> dict | None:
-    """What the A/A block shows; None when the run has no A/A result."""
-    aa = inputs.aa
-    if aa is None:
+    """What the A/A block shows; None when the run has no A/A arm (`Manifest.aa_arm`).
+    An arm without a calibration dict shows its rows, the figures "not recorded"."""
+    arm = inputs.aa_arm
+    if arm is None:
         return None
+    aa = inputs.aa or {}
     alpha = finite_number(aa.get("alpha"))
     alpha_text = f"{alpha:g}" if alpha is not None else "α"
     p_any = finite_number(aa.get("p_any_flagged_max"))
@@ -68,7 +70,7 @@ def aa_view(inputs: ReportInputs) -> dict | None:
         summary += "; raw p-value counts not recorded"
     summary += ". Its own family: never changes the candidate's rows or the exit code."
     return {
-        "arm": inputs.aa_arm or "?",
+        "arm": arm,
         "flagged": flagged,
         "n_rows": rows,
         "tested": _count(aa.get("tested")),

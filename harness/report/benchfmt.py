@@ -29,6 +29,7 @@ import pandas as pd
 
 from harness.parse import parse_bench
 from harness.report.derive import process_slugs
+from harness.rundir import Manifest, RunLayout, layout
 
 _SPACE = re.compile(r"\s+")
 _CONFIG_KEYS = ("goos", "goarch", "cpu")
@@ -48,19 +49,19 @@ def unit_token(metric: str, unit: str) -> str:
 
 def format_bench(
     samples: pd.DataFrame,
-    manifest: dict,
+    manifest: Manifest,
     variants: list[str],
     run_dir: Path | None = None,
 ) -> str:
     lines = [
-        f"# stwbench run {manifest.get('run_id', '?')}: one line per process and benchmark",
+        f"# stwbench run {manifest.run_id or '?'}: one line per process and benchmark",
         "# compare with: benchstat -col toolchain bench.txt",
         "",
     ]
     if samples.empty:
         return "\n".join(lines)
-    benchtime = manifest.get("benchtime") or {}
-    workloads = [w.get("name") for w in manifest.get("workloads", [])]
+    benchtime = manifest.benchtime
+    workloads = [w.name for w in manifest.workloads]
     workloads += [w for w in samples["workload"].astype(str).unique() if w not in workloads]
     present = [v for v in variants if (samples["variant"] == v).any()]
     present += [v for v in samples["variant"].astype(str).unique() if v not in present]
@@ -90,12 +91,12 @@ def format_bench(
     return "\n".join(lines)
 
 
-def write_bench(path: Path, samples: pd.DataFrame, manifest: dict, variants: list[str]) -> Path:
+def write_bench(path: Path, samples: pd.DataFrame, manifest: Manifest, variants: list[str]) -> Path:
     path.write_text(format_bench(samples, manifest, variants, path.parent))
     return path
 
 
-def _go_config(manifest: dict, run_dir: Path | None, variant: str, workloads) -> dict[str, str]:
+def _go_config(manifest: Manifest, run_dir: Path | None, variant: str, workloads) -> dict[str, str]:
     """goos/goarch/cpu/pkg as `go test` printed them, else from the binary's build info."""
     config: dict[str, str] = {}
     slugs = process_slugs(manifest)
@@ -103,7 +104,7 @@ def _go_config(manifest: dict, run_dir: Path | None, variant: str, workloads) ->
         for (v, w, _, _), slug in slugs.items():
             if v != variant or w != workload or run_dir is None:
                 continue
-            stdout = run_dir / "raw" / slug / "stdout.txt"
+            stdout = RunLayout(run_dir).item(slug) / layout.STDOUT
             try:
                 text = stdout.read_text(errors="replace")
             except OSError:
@@ -111,10 +112,10 @@ def _go_config(manifest: dict, run_dir: Path | None, variant: str, workloads) ->
             found = parse_bench(text).config
             if found:
                 return {k: found[k] for k in (*_CONFIG_KEYS, "pkg") if k in found}
-        build = ((manifest.get("builds") or {}).get(variant) or {}).get(workload) or {}
-        config.update(_build_info(str(build.get("version_m") or "")))
-    if "cpu" not in config and (manifest.get("machine") or {}).get("cpu_model"):
-        config["cpu"] = str(manifest["machine"]["cpu_model"])
+        build = manifest.builds.get(variant, {}).get(workload)
+        config.update(_build_info(build.version_m if build is not None else ""))
+    if "cpu" not in config and manifest.machine is not None and manifest.machine.cpu_model:
+        config["cpu"] = manifest.machine.cpu_model
     return config
 
 

@@ -14,6 +14,11 @@ The thresholds are written next to each check; they are deliberately coarse (an 
 of magnitude, the article's own ranges), since the article gives single numbers. No
 verdict is fixed: each check can give each of the four from data, and
 tests/test_claims.py holds data for every one of them.
+
+An optional section of the report: only a run whose manifest asks for it
+(`options.claims`) gets one (`report_claims`); otherwise nothing here is computed. The
+claims judge one candidate against the run's baseline: the first of the manifest's
+candidates that is not the A/A arm (`judged_candidate`); the section names it.
 """
 
 from __future__ import annotations
@@ -21,19 +26,18 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from harness.metrics import AA_SUFFIX
-from harness.parse.trace_tables import ALL_SYMBOLS
+from harness.metrics import AA_FAMILY
+from harness.parse import ALL_SYMBOLS
 from harness.report.stw_views import CPU_CLOCK, first_after_stw, phase_table
 from harness.report.units import format_value
 from harness.report.verdicts import sample_size
-from harness.stats.compare import MIN_PAIRS
-from harness.stats.exact import rank_sum
-from harness.stats.paired import PairedResult, paired_log_test
+from harness.rundir import Manifest
+from harness.stats import MIN_PAIRS, PairedResult, paired_log_test, rank_sum
 
 HOLDS, REFUTED, PARTLY, NOT_MEASURED = "holds", "refuted", "partly", "not measured"
 # Comparison verdicts (harness/stats) that decide nothing by themselves: not significant.
@@ -86,36 +90,77 @@ class Claim:
     rerun: str
 
 
+def judged_candidate(manifest: Manifest) -> str | None:
+    """The candidate the claims judge: the first of the manifest's candidates that is not
+    its A/A arm (None: the run has no candidate)."""
+    real = [name for name in manifest.candidates if name != manifest.aa_arm]
+    return real[0] if real else None
+
+
 @dataclass
 class ClaimInputs:
     frames: dict[str, pd.DataFrame]
     comparisons: pd.DataFrame
-    manifest: dict
-    baseline: str | None
-    variants: list[str]
+    manifest: Manifest
+
+    @property
+    def baseline(self) -> str:
+        return self.manifest.baseline
 
     @property
     def candidate(self) -> str | None:
-        others = [v for v in self.variants if v != self.baseline and not v.endswith(AA_SUFFIX)]
-        return others[-1] if others else None
+        return judged_candidate(self.manifest)
 
 
-def rerun_command(manifest: dict, workloads: str, *flags: str) -> str:
-    """`stwbench ab` with this run's Go, patches and build mode, for these workloads."""
-    variants = manifest.get("variants") or []
-    base = variants[0] if variants else {}
+@dataclass(frozen=True)
+class ClaimsSection:
+    """The report's claims section: what was judged, against what, and the claims."""
+
+    baseline: str
+    candidate: str | None  # None: no candidate in the run (claims that need one: not measured)
+    claims: list[Claim]
+    others: list[str] = field(default_factory=list)  # candidates the claims do not judge
+
+    def to_json(self) -> dict:
+        return {
+            "baseline": self.baseline,
+            "candidate": self.candidate,
+            "not_judged": list(self.others),
+            "results": [asdict(c) for c in self.claims],
+        }
+
+
+def report_claims(
+    frames: dict[str, pd.DataFrame], comparisons: pd.DataFrame, manifest: Manifest
+) -> ClaimsSection | None:
+    """The claims section of a run that asked for it (`options.claims`), else None (and
+    no check runs)."""
+    if not manifest.options.claims:
+        return None
+    inputs = ClaimInputs(frames=frames, comparisons=comparisons, manifest=manifest)
+    candidate = inputs.candidate
+    others = [n for n in manifest.candidates if n not in (candidate, manifest.aa_arm)]
+    return ClaimsSection(inputs.baseline, candidate, check_claims(inputs), others)
+
+
+RERUN_PATCH_PLACEHOLDER = "<patch>"  # the judged candidate recorded no patch
+
+
+def rerun_command(manifest: Manifest, workloads: str, *flags: str) -> str:
+    """`stwbench ab` with this run's baseline Go and build mode and the judged candidate's
+    patches, for these workloads."""
+    base = manifest.variant(manifest.baseline)
     parts = ["stwbench ab"]
-    if base.get("go"):
-        parts.append(f"--go {base['go']}")
-    elif base.get("goroot"):
-        parts.append(f"--goroot {base['goroot']}")
-    else:
-        parts.append("--go 1.27.3")
-    patches = next((v.get("patches") for v in reversed(variants) if v.get("patches")), None)
-    for patch in patches or ["patches/runqget-priority.patch"]:
+    if base.go:
+        parts.append(f"--go {base.go}")
+    elif base.goroot:
+        parts.append(f"--goroot {base.goroot}")
+    candidate = judged_candidate(manifest)
+    patches = manifest.variant(candidate).patches if candidate is not None else ()
+    for patch in patches or (RERUN_PATCH_PLACEHOLDER,):
         parts.append(f"--patch {patch}")
-    if base.get("mode") and base["mode"] != "make":
-        parts.append(f"--mode {base['mode']}")
+    if base.mode != "make":
+        parts.append(f"--mode {base.mode}")
     parts.append(f"--workloads {workloads}")
     parts.extend(flags)
     return " ".join(parts)
@@ -165,23 +210,26 @@ def _procs(benchmark: str, name: str) -> int | None:
     return int(match.group(1)) if match.group(1) else 1
 
 
-def _comparisons(comparisons: pd.DataFrame, name: str, metric: str, phase: str) -> pd.DataFrame:
-    """The candidates' rows of `name` (any GOMAXPROCS) for metric and phase."""
+def _comparisons(inputs: ClaimInputs, name: str, metric: str, phase: str) -> pd.DataFrame:
+    """The judged candidate's rows against the baseline of `name` (any GOMAXPROCS) for
+    metric and phase; never the A/A arm's."""
+    comparisons = inputs.comparisons
     if comparisons.empty:
         return comparisons
     rows = comparisons[
         comparisons["benchmark"].map(lambda b: _procs(b, name) is not None).astype(bool)
         & (comparisons["metric"] == metric)
         & (comparisons["phase"] == phase)
-        & ~comparisons["candidate"].astype(str).str.endswith(AA_SUFFIX)
+        & (comparisons["baseline"].astype(str) == inputs.baseline)
+        & (comparisons["candidate"].astype(str) == str(inputs.candidate))
     ]
     if "family" in rows:
-        rows = rows[rows["family"] != "aa"]  # the A/A arm is never a candidate
+        rows = rows[rows["family"] != AA_FAMILY]  # the A/A arm is never a candidate
     return rows
 
 
-def _comparison(comparisons: pd.DataFrame, name: str, metric: str, phase: str) -> pd.Series | None:
-    rows = _comparisons(comparisons, name, metric, phase)
+def _comparison(inputs: ClaimInputs, name: str, metric: str, phase: str) -> pd.Series | None:
+    rows = _comparisons(inputs, name, metric, phase)
     return None if rows.empty else rows.iloc[0]
 
 
@@ -536,7 +584,7 @@ def claim_observability(inputs: ClaimInputs) -> Claim:
             rerun,
         )
     # The tools are compared on the candidate the trace row is about.
-    row = _comparison(inputs.comparisons, PROBE, "start-latency-p99-ns", "mark")
+    row = _comparison(inputs, PROBE, "start-latency-p99-ns", "mark")
     if row is not None:
         cand = str(row["candidate"])
     tools: dict[str, bool | None] = {}
@@ -626,7 +674,7 @@ def claim_scheduler_speedup(inputs: ClaimInputs) -> Claim:
     rerun = rerun_command(
         inputs.manifest, "Scheduler", f"--gomaxprocs {ARTICLE_SCHEDULER_PROCS}", "--reps 10"
     )
-    rows = _comparisons(inputs.comparisons, "Scheduler", "ns/op", "all")
+    rows = _comparisons(inputs, "Scheduler", "ns/op", "all")
     four = np.array(
         [_procs(b, "Scheduler") == ARTICLE_SCHEDULER_PROCS for b in rows.get("benchmark", [])],
         dtype=bool,
@@ -792,7 +840,7 @@ def claim_patch_mark_latency(inputs: ClaimInputs) -> Claim:
         "cuts mark-phase start latency (p99 294 µs → 2.9 µs, 2 cores, Go 1.27.3)."
     )
     rerun = rerun_command(inputs.manifest, "probe", "--trace", "--reps 10")
-    row = _comparison(inputs.comparisons, PROBE, "start-latency-p99-ns", "mark")
+    row = _comparison(inputs, PROBE, "start-latency-p99-ns", "mark")
     if row is None:
         return Claim(
             "BACKGROUND",
@@ -807,7 +855,7 @@ def claim_patch_mark_latency(inputs: ClaimInputs) -> Claim:
         f"{format_value(row['candidate_median'], 'ns')} (medians over processes), "
         f"{_change(row)}, verdict {row['verdict']} (n={_n(row)})."
     )
-    after = _comparison(inputs.comparisons, PROBE, "start-latency-p99-ns", "after-sweep-term")
+    after = _comparison(inputs, PROBE, "start-latency-p99-ns", "after-sweep-term")
     if after is not None:
         measured += f" After sweep termination: {_change(after)}, {after['verdict']}."
     verdict, low = str(row["verdict"]), float(row["ci_low"])
@@ -836,8 +884,7 @@ def check_claims(inputs: ClaimInputs) -> list[Claim]:
 
 
 def _after_us(inputs: ClaimInputs) -> str:
-    value = (inputs.manifest.get("options") or {}).get("trace_after_stw_us", 100.0)
-    return f"{float(value):g}"
+    return f"{inputs.manifest.options.trace_after_stw_us:g}"
 
 
 def _n(row: pd.Series) -> str:

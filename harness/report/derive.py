@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from harness.parse import Bucket, histogram_quantile
-from harness.runs.plan import RunItem
+from harness.rundir import Manifest
 
 # runtime/metrics STW histograms: `/sched/pauses/total/gc` (Go ≥ 1.22) and the deprecated
 # `/gc/pauses` carry the same pauses; prefer the new name and fall back for Go 1.21, so
@@ -92,19 +92,16 @@ def cdf_points(hist: Iterable[Bucket]) -> tuple[np.ndarray, np.ndarray]:
     return np.array(xs, dtype=float), np.array(ys, dtype=float)
 
 
-def process_slugs(manifest: dict) -> dict[tuple[str, str, int, int], str]:
-    """(variant, workload, gomaxprocs, rep) -> the process's raw/ slug (manifest key)."""
-    slugs = {}
-    for raw in manifest.get("order", []):
-        try:
-            item = RunItem(**raw)
-        except TypeError:
-            continue
-        slugs[(item.variant, item.workload, item.gomaxprocs, item.rep)] = item.slug
-    return slugs
+def process_slugs(manifest: Manifest) -> dict[tuple[str, str, int, int], str]:
+    """(variant, workload, gomaxprocs, rep) -> the process's raw/ slug (its
+    `manifest.processes` key), for every item of the run order."""
+    return {
+        (item.variant, item.workload, item.gomaxprocs, item.rep): item.slug
+        for item in manifest.order
+    }
 
 
-def gc_per_process(gc_cycles: pd.DataFrame, manifest: dict) -> pd.DataFrame:
+def gc_per_process(gc_cycles: pd.DataFrame, manifest: Manifest) -> pd.DataFrame:
     """One row per process with GC lines: cycles, wall seconds, cycles/s, GC CPU %.
 
     gc_cycles has no GOMAXPROCS column; gctrace's own `N P` (procs) is the GOMAXPROCS the
@@ -114,12 +111,12 @@ def gc_per_process(gc_cycles: pd.DataFrame, manifest: dict) -> pd.DataFrame:
     if gc_cycles.empty:
         return pd.DataFrame(columns=columns)
     slugs = process_slugs(manifest)
-    processes = manifest.get("processes", {})
     rows = []
     keys = ["variant", "workload", "rep", "procs"]
     for (variant, workload, rep, procs), group in gc_cycles.groupby(keys, sort=False):
         slug = slugs.get((str(variant), str(workload), int(procs), int(rep)))
-        wall = (processes.get(slug) or {}).get("duration_s") if slug else None
+        record = manifest.processes.get(slug) if slug else None
+        wall = record.duration_s if record is not None else None
         if not wall or not math.isfinite(float(wall)) or float(wall) <= 0:
             wall = float(group["at_s"].max())
         wall = float(wall)

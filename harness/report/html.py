@@ -16,12 +16,13 @@ from markupsafe import Markup
 
 from harness.metrics import METRICS
 from harness.numbers import is_finite
-from harness.report import claims, derive, mechanism, plots, provenance, stw_plots, stw_views
+from harness.report import derive, mechanism, plots, provenance, stw_plots, stw_views
 from harness.report.aa import aa_view
 from harness.report.inputs import ReportInputs
 from harness.report.run_quality import precision_view
 from harness.report.units import format_value
 from harness.report.verdicts import LEGEND, family_counts, margin_text, ordered, pairs, row_views
+from harness.rundir import Machine, Manifest
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("harness.report", "templates"),
@@ -112,9 +113,7 @@ def _first_probe(latency: pd.DataFrame) -> str:
 def _mechanism_context(inputs: ReportInputs) -> dict:
     """Checks, probe scenarios, GC costs, STW stopping/stopped, the GOMAXPROCS sweep."""
     comparisons = inputs.main_comparisons
-    by_procs = mechanism.gomaxprocs_frame(
-        comparisons, list((inputs.manifest.get("options") or {}).get("gomaxprocs") or [])
-    )
+    by_procs = mechanism.gomaxprocs_frame(comparisons, list(inputs.manifest.options.gomaxprocs))
     return {
         "checks": mechanism.check_lines(inputs.checks),
         "scenarios": mechanism.scenario_rows(inputs.frames, comparisons, inputs.variants),
@@ -128,10 +127,10 @@ def _mechanism_context(inputs: ReportInputs) -> dict:
     }
 
 
-def equivalence_note(manifest: dict) -> str:
+def equivalence_note(manifest: Manifest) -> str:
     """Where the `same` margins come from: --equivalence, or each kind's default."""
-    given = (manifest.get("options") or {}).get("equivalence")
-    if isinstance(given, int | float) and math.isfinite(given):
+    given = manifest.options.equivalence
+    if given is not None and math.isfinite(given):
         return f"this run: --equivalence {margin_text(given)} for every row"
     kinds: dict[str, list[float]] = {}
     for metric in METRICS:
@@ -147,26 +146,18 @@ def equivalence_note(manifest: dict) -> str:
 
 
 def _stw_context(inputs: ReportInputs, colors: dict[str, str]) -> dict:
-    """The "Latency around STW", schedtrace, perf-diff and claims blocks."""
+    """The "Latency around STW", schedtrace, perf-diff and claims blocks (the claims only
+    when the run asked for them: `options.claims`; None leaves the section out)."""
     frames, variants, baseline = inputs.frames, inputs.variants, inputs.baseline
-    options = inputs.manifest.get("options") or {}
-    after_us = float(options.get("trace_after_stw_us") or 100.0)
+    options = inputs.manifest.options
+    after_us = options.trace_after_stw_us
     phases = stw_views.phase_table(frames["latency"], variants)
     shares = stw_views.phase_share(phases)
     sched_svg, sched_shown = stw_plots.schedtrace_series(
         frames["sched"], frames["gc_cycles"], variants, colors
     )
-    checked = claims.check_claims(
-        claims.ClaimInputs(
-            frames=frames,
-            comparisons=inputs.main_comparisons,
-            manifest=inputs.manifest,
-            baseline=baseline,
-            variants=variants,
-        )
-    )
     return {
-        "trace_requested": bool(options.get("trace")),
+        "trace_requested": options.trace,
         "trace_after_us": f"{after_us:g}",
         "trace_notes": [
             w for w in inputs.warnings if w.get("parser") == "trace" and w.get("examples")
@@ -214,7 +205,7 @@ def _stw_context(inputs: ReportInputs, colors: dict[str, str]) -> dict:
             }
             for r in stw_views.switch_rates(frames["perf_stacks"], variants)
         ],
-        "claims": checked,
+        "claims": inputs.claims,
     }
 
 
@@ -253,28 +244,28 @@ def _safe(svg: str | None) -> Markup | None:
 
 def _facts(inputs: ReportInputs) -> list[tuple[str, str]]:
     m = inputs.manifest
-    options = m.get("options") or {}
-    processes = m.get("processes") or {}
-    failed = sum(1 for p in processes.values() if p.get("status") != "ok")
-    toolchains = m.get("toolchains") or {}
-    versions = sorted({str(t.get("go_version")) for t in toolchains.values() if t})
-    modes = sorted({str(v.get("mode")) for v in m.get("variants", []) if v.get("mode")})
+    failed = sum(1 for p in m.processes.values() if p.status != "ok")
+    versions = sorted({t.go_version for t in m.toolchains.values()})
+    modes = sorted({v.mode for v in m.variants})
     facts = [
-        ("created", str(m.get("created_at") or "–")),
+        ("created", m.created_at or "–"),
         ("go", ", ".join(versions) or "–"),
         ("mode", ", ".join(modes) or "–"),
-        ("reps", str(options.get("reps", "–"))),
-        ("GOMAXPROCS", ", ".join(str(p) for p in options.get("gomaxprocs") or []) or "–"),
-        ("processes", f"{len(m.get('order') or processes)} ({failed} not ok)"),
-        ("machine", _machine_line(m.get("machine") or {})),
+        ("reps", str(m.options.reps)),
+        ("GOMAXPROCS", ", ".join(str(p) for p in m.options.gomaxprocs) or "–"),
+        ("processes", f"{len(m.order or m.processes)} ({failed} not ok)"),
+        ("machine", _machine_line(m.machine)),
     ]
     return facts
 
 
-def _machine_line(machine: dict) -> str:
-    parts = [str(machine.get("cpu_model") or ""), f"{machine.get('cores', '?')} cores"]
-    if machine.get("kernel"):
-        parts.append(f"Linux {machine['kernel']}")
+def _machine_line(machine: Machine | None) -> str:
+    if machine is None:
+        return "–"
+    cores = machine.cores if machine.cores is not None else "?"
+    parts = [machine.cpu_model or "", f"{cores} cores"]
+    if machine.kernel:
+        parts.append(f"Linux {machine.kernel}")
     return ", ".join(p for p in parts if p)
 
 

@@ -1,9 +1,12 @@
 """What a report is made of: a run's manifest, its tables, parse warnings, comparisons.
 
 Everything is read from the run directory unless the caller passes it in (the CLI has
-the frames in memory right after parsing; tests pass hand-made frames). Missing pieces
-become empty frames with the documented columns, so every later step can assume the
-columns exist and only has to cope with "no rows".
+the frames in memory right after parsing; tests pass hand-made frames). The manifest is
+a `harness.rundir.Manifest` (loaded with `harness.rundir.load_manifest`, validated and
+migrated); which variants ran, which is the baseline and which the A/A arm are what it
+records, never guessed from names or data. Missing tables become empty frames with the
+documented columns, so every later step can assume the columns exist and only has to
+cope with "no rows".
 """
 
 from __future__ import annotations
@@ -11,11 +14,14 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
-from harness.metrics import AA_FAMILY, AA_SUFFIX, HEADLINE, SECONDARY, is_headline
+from harness.metrics import AA_FAMILY, HEADLINE, SECONDARY, is_headline
+from harness.report.claims import ClaimsSection, report_claims
+from harness.rundir import Manifest, RunLayout, load_manifest
 from harness.stats import COMPARISON_COLUMNS as STATS_COLUMNS
 from harness.tables import TABLE_COLUMNS, TABLES
 
@@ -51,58 +57,41 @@ COMPARISON_DTYPES: dict[str, str] = {c: _dtype(c) for c in STATS_COLUMNS}
 @dataclass
 class ReportInputs:
     run_dir: Path
-    manifest: dict
+    manifest: Manifest
     frames: dict[str, pd.DataFrame]
     warnings: list[dict]
     comparisons: pd.DataFrame
-    aa: dict | None = None
+    aa: dict | None = None  # harness.stats.aa_calibration of the run's A/A arm
     checks: dict | None = None  # harness/checks.py Checks.to_json(): gate, starvation
 
     @property
+    def layout(self) -> RunLayout:
+        return RunLayout(self.run_dir)
+
+    @property
     def run_id(self) -> str:
-        return str(self.manifest.get("run_id") or self.run_dir.name)
+        return self.manifest.run_id or self.run_dir.name
 
     @property
     def variants(self) -> list[str]:
-        """Variant names in manifest order, then any that only the data knows about."""
-        names = [v["name"] for v in self.manifest.get("variants", []) if "name" in v]
-        for frame in (self.frames["samples"], self.frames["gc_cycles"], self.frames["latency"]):
-            if "variant" in frame:
-                names += [str(v) for v in frame["variant"].dropna().unique()]
-        if not self.comparisons.empty:
-            names += [str(v) for v in self.comparisons["baseline"].dropna().unique()]
-            names += [str(v) for v in self.comparisons["candidate"].dropna().unique()]
-        return list(dict.fromkeys(n for n in names if n))
+        """The run's variants, in manifest order (the A/A arm included)."""
+        return self.manifest.variant_names
 
     @property
-    def baseline(self) -> str | None:
-        """The comparisons' baseline; else a variant called "baseline"; else the first."""
-        if not self.comparisons.empty:
-            named = self.comparisons["baseline"].dropna()
-            if not named.empty:
-                return str(named.iloc[0])
-        variants = self.variants
-        if "baseline" in variants:
-            return "baseline"
-        return variants[0] if variants else None
+    def baseline(self) -> str:
+        """The variant the others are compared with, as the manifest records it."""
+        return self.manifest.baseline
 
     @property
     def aa_arm(self) -> str | None:
-        """The A/A arm's variant name: the A/A dict's "candidate" (harness/stats'
-        aa_calibration names it); else the candidate of rows in the `aa` family; else,
-        when an A/A result was given, `<baseline>-aa` (the runs stage's name for it)."""
-        named = (self.aa or {}).get("candidate") or (self.aa or {}).get("arm")
-        if named:
-            return str(named)
-        frame = self.comparisons
-        if not frame.empty:
-            tagged = frame.loc[frame["family"] == AA_FAMILY, "candidate"]
-            if not tagged.empty:
-                return str(tagged.iloc[0])
-        if self.aa is None:
-            return None
-        guess = f"{self.baseline}{AA_SUFFIX}"
-        return guess if guess in self.variants else None
+        """The A/A arm's variant name, as the manifest records it (None: the run has none)."""
+        return self.manifest.aa_arm
+
+    @cached_property
+    def claims(self) -> ClaimsSection | None:
+        """The article's claims against this run's candidate; None (and nothing computed)
+        unless the run asked for them (`options.claims`)."""
+        return report_claims(self.frames, self.main_comparisons, self.manifest)
 
     def _aa_rows(self) -> pd.Series:
         frame = self.comparisons
@@ -127,11 +116,7 @@ class ReportInputs:
 
     @property
     def workloads(self) -> list[str]:
-        names = [w["name"] for w in self.manifest.get("workloads", []) if "name" in w]
-        for frame in (self.frames["samples"], self.frames["gc_cycles"], self.frames["latency"]):
-            if "workload" in frame:
-                names += [str(w) for w in frame["workload"].dropna().unique()]
-        return list(dict.fromkeys(n for n in names if n))
+        return [w.name for w in self.manifest.workloads]
 
 
 def load_inputs(
@@ -139,20 +124,33 @@ def load_inputs(
     comparisons: pd.DataFrame | None,
     *,
     frames: dict[str, pd.DataFrame] | None = None,
-    manifest: dict | None = None,
+    manifest: Manifest | None = None,
     warnings: list[dict] | None = None,
     aa: dict | None = None,
     checks: dict | None = None,
 ) -> ReportInputs:
+    """The report's inputs; the manifest is loaded from run_dir (harness.rundir) unless
+    given, and must then be a `Manifest`: a dict is refused, not guessed at."""
     run_dir = Path(run_dir)
+    paths = RunLayout(run_dir)
     if manifest is None:
-        manifest = _read_json(run_dir / "manifest.json", default={})
+        manifest = load_manifest(paths.manifest)
+    elif not isinstance(manifest, Manifest):
+        raise TypeError(
+            f"the report wants a harness.rundir.Manifest, got {type(manifest).__name__}: "
+            "load it with harness.rundir.load_manifest (or RunDir.open)"
+        )
+    if aa is not None and manifest.aa_arm is None:
+        raise ValueError(
+            f"an A/A calibration was given for run {manifest.run_id!r}, "
+            "whose manifest records no A/A arm"
+        )
     if warnings is None:
-        warnings = _read_json(run_dir / "tables" / "parse_warnings.json", default=[])
+        warnings = _read_json(paths.parse_warnings, default=[])
     return ReportInputs(
         run_dir=run_dir,
-        manifest=manifest if isinstance(manifest, dict) else {},
-        frames=_frames(run_dir, frames),
+        manifest=manifest,
+        frames=_frames(paths, frames),
         warnings=warnings if isinstance(warnings, list) else [],
         comparisons=normalize_comparisons(comparisons),
         aa=aa,
@@ -190,12 +188,12 @@ def normalize_comparisons(comparisons: pd.DataFrame | None) -> pd.DataFrame:
     return frame[[*COMPARISON_DTYPES, *extra]].reset_index(drop=True)
 
 
-def _frames(run_dir: Path, given: dict[str, pd.DataFrame] | None) -> dict[str, pd.DataFrame]:
+def _frames(paths: RunLayout, given: dict[str, pd.DataFrame] | None) -> dict[str, pd.DataFrame]:
     frames: dict[str, pd.DataFrame] = {}
     for name in TABLES:
         frame = None if given is None else given.get(name)
         if frame is None and given is None:
-            frame = _read_parquet(run_dir / "tables" / f"{name}.parquet")
+            frame = _read_parquet(paths.table(name))
         if frame is None:
             frame = _empty(name)
         # Hand-made or older tables may lack a column; add it empty rather than branch later.

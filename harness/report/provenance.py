@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.report.derive import process_slugs
+from harness.rundir import GateRecord, Manifest, PatchRecord
 
 _MAX_PATCH_BYTES = 256 * 1024  # a report stays readable; the file itself is the record
 
@@ -27,45 +27,47 @@ class PatchView:
     note: str = ""
 
 
-def toolchain_rows(manifest: dict) -> list[dict]:
-    toolchains = manifest.get("toolchains") or {}
-    variants = {v.get("name"): v for v in manifest.get("variants", [])}
+def toolchain_rows(manifest: Manifest) -> list[dict]:
+    toolchains = manifest.toolchains
+    variants = {v.name: v for v in manifest.variants}
     rows = []
     for name in dict.fromkeys([*variants, *toolchains]):
-        tc = toolchains.get(name) or {}
-        variant = variants.get(name) or {}
-        patches = tc.get("patches")
-        if patches is None:
-            patches = [{"name": Path(p).name, "sha256": ""} for p in variant.get("patches", [])]
+        tc = toolchains.get(name)
+        variant = variants.get(name)
+        if tc is not None:
+            patches = [{"name": p.name, "sha256": p.sha256} for p in tc.patches]
+        else:
+            recipe = variant.patches if variant is not None else ()
+            patches = [{"name": Path(p).name, "sha256": ""} for p in recipe]
+        go = tc.go_version if tc is not None else None
+        if not go and variant is not None:
+            go = variant.go or variant.goroot
+        mode = (tc.mode if tc is not None else None) or (variant.mode if variant else None)
+        gate = tc.gate if tc is not None else None
         rows.append(
             {
                 "variant": str(name),
-                "key": str(tc.get("key") or "–"),
-                "go": str(
-                    tc.get("go_version") or variant.get("go") or variant.get("goroot") or "–"
-                ),
-                "mode": str(tc.get("mode") or variant.get("mode") or "–"),
-                "executor": _executor(tc.get("executor")),
-                "patches": [
-                    {"name": str(p.get("name", "")), "sha256": str(p.get("sha256", ""))}
-                    for p in patches
-                ],
-                "env": " ".join(f"{k}={v}" for k, v in (variant.get("env") or {}).items()),
-                "gate": gate_text(tc.get("gate")) if tc else "unknown (no toolchain record)",
-                "gate_ok": bool((tc.get("gate") or {}).get("passed")),
-                "gate_run": tc.get("gate") is not None,
+                "key": str((tc.key if tc is not None else None) or "–"),
+                "go": str(go or "–"),
+                "mode": str(mode or "–"),
+                "executor": _executor(tc.executor if tc is not None else None),
+                "patches": patches,
+                "env": " ".join(f"{k}={v}" for k, v in (variant.env if variant else {}).items()),
+                "gate": gate_text(gate) if tc is not None else "unknown (no toolchain record)",
+                "gate_ok": bool(gate is not None and gate.passed),
+                "gate_run": gate is not None,
             }
         )
     return rows
 
 
-def gate_text(gate: dict | None) -> str:
+def gate_text(gate: GateRecord | None) -> str:
     if gate is None:
         return "not run"
-    if gate.get("passed"):
-        return f"pass ({len(gate.get('tests_passed') or [])} tests)"
-    bad = [*(gate.get("tests_failed") or []), *(gate.get("tests_missing") or [])]
-    return "FAIL" + (f": {', '.join(bad)}" if bad else f" (exit {gate.get('exit_code')})")
+    if gate.passed:
+        return f"pass ({len(gate.tests_passed)} tests)"
+    bad = [*gate.tests_failed, *gate.tests_missing]
+    return "FAIL" + (f": {', '.join(bad)}" if bad else f" (exit {gate.exit_code})")
 
 
 def _executor(executor) -> str:
@@ -78,19 +80,18 @@ def _executor(executor) -> str:
     return kind + (f" ({', '.join(extra)})" if extra else "")
 
 
-def patch_views(manifest: dict, run_dir: Path) -> list[PatchView]:
+def patch_views(manifest: Manifest, run_dir: Path) -> list[PatchView]:
     """Every distinct patch of every variant, with its text (or why it is missing)."""
     views: dict[str, PatchView] = {}
-    toolchains = manifest.get("toolchains") or {}
-    for variant in manifest.get("variants", []):
-        name = str(variant.get("name"))
-        recorded = (toolchains.get(name) or {}).get("patches")
-        if recorded is None:
-            recorded = [
-                {"path": p, "name": Path(p).name, "sha256": ""} for p in variant.get("patches", [])
-            ]
+    for variant in manifest.variants:
+        name = variant.name
+        tc = manifest.toolchains.get(name)
+        if tc is not None:
+            recorded = tc.patches
+        else:  # not built (yet): the recipe's patch files, no checksum to hold them to
+            recorded = [PatchRecord(name=Path(p).name, path=p, sha256="") for p in variant.patches]
         for patch in recorded:
-            key = patch.get("sha256") or str(patch.get("path"))
+            key = patch.sha256 or patch.path
             if key in views:
                 views[key].variants.append(name)
                 continue
@@ -98,12 +99,12 @@ def patch_views(manifest: dict, run_dir: Path) -> list[PatchView]:
     return list(views.values())
 
 
-def _read_patch(patch: dict, variant: str, run_dir: Path) -> PatchView:
-    path = str(patch.get("path") or "")
+def _read_patch(patch: PatchRecord, variant: str, run_dir: Path) -> PatchView:
+    path = patch.path
     view = PatchView(
-        name=str(patch.get("name") or Path(path).name),
+        name=patch.name or Path(path).name,
         path=path,
-        sha256=str(patch.get("sha256") or ""),
+        sha256=patch.sha256,
         variants=[variant],
     )
     data = None
@@ -146,75 +147,77 @@ def _diff_class(line: str) -> str:
     return "ctx"
 
 
-def machine_rows(manifest: dict) -> list[tuple[str, str]]:
-    machine = manifest.get("machine") or {}
-    return [(str(k), _plain(v)) for k, v in machine.items()]
+def machine_rows(manifest: Manifest) -> list[tuple[str, str]]:
+    """What the machine fingerprint recorded (its own keys included), nothing guessed."""
+    if manifest.machine is None:
+        return []
+    recorded = manifest.machine.model_dump(mode="json", exclude_unset=True)
+    return [(str(k), _plain(v)) for k, v in recorded.items()]
 
 
-def run_rows(manifest: dict) -> list[tuple[str, str]]:
+def run_rows(manifest: Manifest) -> list[tuple[str, str]]:
     """Run-level facts: id, times, status, options, benchtime per workload."""
     rows = [
-        (key, _plain(manifest[key]))
-        for key in ("run_id", "status", "created_at", "ended_at")
-        if key in manifest
+        ("run_id", _plain(manifest.run_id)),
+        ("status", _plain(manifest.status)),
+        ("created_at", _plain(manifest.created_at)),
+        ("ended_at", _plain(manifest.ended_at)),
     ]
-    rows += [(f"option {k}", _plain(v)) for k, v in (manifest.get("options") or {}).items()]
-    rows += [(f"benchtime {k}", f"{v}x") for k, v in (manifest.get("benchtime") or {}).items()]
-    perf = manifest.get("perf") or {}
-    if perf.get("requested"):
-        rows.append(("perf events", _plain(perf.get("events"))))
-        for event, why in (perf.get("unavailable") or {}).items():
+    options = manifest.options.model_dump(mode="json")
+    rows += [(f"option {k}", _plain(v)) for k, v in options.items()]
+    rows += [(f"benchtime {k}", f"{v}x") for k, v in manifest.benchtime.items()]
+    perf = manifest.perf
+    if perf is not None and perf.requested:
+        rows.append(("perf events", _plain(perf.events)))
+        for event, why in perf.unavailable.items():
             rows.append((f"perf {event}", f"unavailable: {why}"))
     return rows
 
 
-def order_rows(manifest: dict) -> list[dict]:
-    processes = manifest.get("processes") or {}
-    slugs = process_slugs(manifest)
+def order_rows(manifest: Manifest) -> list[dict]:
     rows = []
-    for item in manifest.get("order", []):
-        key = (item.get("variant"), item.get("workload"), item.get("gomaxprocs"), item.get("rep"))
-        process = processes.get(slugs.get(key, ""), {})
-        duration = process.get("duration_s")
-        interference = process.get("interference_cores")
+    for item in manifest.order:
+        process = manifest.processes.get(item.slug)
+        duration = process.duration_s if process is not None else None
+        # The noise guard's figures (harness/runs/noise.py); None in older runs.
+        interference = process.interference_cores if process is not None else None
         rows.append(
             {
-                "index": str(item.get("index", "")),
-                "variant": str(item.get("variant", "")),
-                "workload": str(item.get("workload", "")),
-                "gomaxprocs": str(item.get("gomaxprocs", "")),
-                "rep": str(item.get("rep", "")),
-                "status": str(process.get("status") or "not run"),
+                "index": str(item.index),
+                "variant": item.variant,
+                "workload": item.workload,
+                "gomaxprocs": str(item.gomaxprocs),
+                "rep": str(item.rep),
+                "status": process.status if process is not None else "not run",
                 "duration": f"{duration:.2f} s" if _number(duration) else "–",
-                # The noise guard's figures (harness/runs/noise.py); absent in older runs.
                 "interference": f"{interference:.2f}" if _number(interference) else "–",
-                "attempts": str(len(process["attempts"] or [])) if "attempts" in process else "–",
-                "noisy": bool(process.get("noisy")),
+                "attempts": str(len(process.attempts)) if process is not None else "–",
+                "noisy": bool(process is not None and process.noisy),
             }
         )
     return rows
 
 
-def failure_rows(manifest: dict) -> list[dict]:
+def failure_rows(manifest: Manifest) -> list[dict]:
     rows = [
         {
             "process": str(slug),
-            "status": str(p.get("status")),
-            "exit_code": "–" if p.get("exit_code") is None else str(p.get("exit_code")),
-            "reason": str(p.get("reason") or ""),
+            "status": p.status,
+            "exit_code": "–" if p.exit_code is None else str(p.exit_code),
+            "reason": p.reason or "",
         }
-        for slug, p in (manifest.get("processes") or {}).items()
-        if p.get("status") != "ok"
+        for slug, p in manifest.processes.items()
+        if p.status != "ok"
     ]
-    for variant, builds in (manifest.get("builds") or {}).items():
-        for workload, build in (builds or {}).items():
-            if (build or {}).get("error"):
+    for variant, builds in manifest.builds.items():
+        for workload, build in builds.items():
+            if build.error:
                 rows.append(
                     {
                         "process": f"{variant}/{workload} (build)",
                         "status": "build-failed",
                         "exit_code": "–",
-                        "reason": str(build["error"]),
+                        "reason": build.error,
                     }
                 )
     return rows

@@ -25,8 +25,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from harness.parse.trace import PHASES
-from harness.parse.trace_tables import ALL_SYMBOLS, TRACE_SOURCE
+from harness.parse import ALL_SYMBOLS, PHASES, TRACE_SOURCE
 from harness.report.derive import buckets, quantiles
 
 GC_STW_KINDS = ("sweep-term", "mark-term")

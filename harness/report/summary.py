@@ -1,4 +1,5 @@
-"""summary.md (paste into a PR) and summary.json (comparisons + manifest digest).
+"""summary.md (paste into a PR) and summary.json (comparisons + manifest digest, the A/A
+calibration, the checks, and the article's claims when the run asked for them).
 
 summary.json is strict JSON (`allow_nan=False`): NaN and ±inf become null, numpy scalars
 plain numbers, so any JSON parser (jq, JavaScript) reads it.
@@ -24,44 +25,54 @@ from harness.report.verdicts import (
     pairs,
     row_views,
 )
+from harness.rundir import layout
+
+SUMMARY_MD = "summary.md"  # not in harness.rundir.layout (yet): the report's own output
+
+
+def _patches(inputs: ReportInputs, variant: str) -> list[dict]:
+    """The toolchain's recorded patches (with checksums), else the recipe's paths."""
+    tc = inputs.manifest.toolchains.get(variant)
+    if tc is not None and tc.patches:
+        return [{"name": p.name, "path": p.path, "sha256": p.sha256} for p in tc.patches]
+    return [{"path": p} for p in inputs.manifest.variant(variant).patches]
 
 
 def manifest_digest(inputs: ReportInputs) -> dict:
     m = inputs.manifest
-    toolchains = m.get("toolchains") or {}
-    machine = m.get("machine") or {}
-    options = m.get("options") or {}
-    processes = m.get("processes") or {}
+    machine = m.machine
     return {
         "run_id": inputs.run_id,
-        "created_at": m.get("created_at"),
+        "created_at": m.created_at,
+        "baseline": m.baseline,
+        "aa_arm": m.aa_arm,
         "variants": [
             {
-                "name": v.get("name"),
-                "go": v.get("go") or v.get("goroot"),
-                "mode": v.get("mode"),
-                "patches": [
-                    {"name": p.get("name"), "path": p.get("path"), "sha256": p.get("sha256")}
-                    for p in (toolchains.get(v.get("name")) or {}).get("patches")
-                    or [{"path": p} for p in v.get("patches", [])]
-                ],
+                "name": v.name,
+                "go": v.go or v.goroot,
+                "mode": v.mode,
+                "patches": _patches(inputs, v.name),
             }
-            for v in m.get("variants", [])
+            for v in m.variants
         ],
-        "workloads": [w.get("name") for w in m.get("workloads", [])],
-        "reps": options.get("reps"),
-        "gomaxprocs": options.get("gomaxprocs"),
-        "seed": options.get("seed"),
-        "machine": {k: machine.get(k) for k in ("cpu_model", "cores", "kernel")},
-        "toolchains": {name: (t or {}).get("key") for name, t in toolchains.items()},
-        "n_processes": len(m.get("order") or processes),
-        "n_failed": sum(1 for p in processes.values() if p.get("status") != "ok"),
+        "workloads": [w.name for w in m.workloads],
+        "reps": m.options.reps,
+        "gomaxprocs": m.options.gomaxprocs,
+        "seed": m.options.seed,
+        "machine": {
+            k: getattr(machine, k) if machine is not None else None
+            for k in ("cpu_model", "cores", "kernel")
+        },
+        "toolchains": {name: t.key for name, t in m.toolchains.items()},
+        "n_processes": len(m.order or m.processes),
+        "n_failed": sum(1 for p in m.processes.values() if p.status != "ok"),
     }
 
 
 def summary_json(inputs: ReportInputs) -> str:
-    """Every comparison row (the A/A arm's included: it is data), the manifest digest and
-    the A/A calibration under "aa"."""
+    """Every comparison row (the A/A arm's included: it is data), the manifest digest, the
+    A/A calibration under "aa" (a run with an A/A arm), the checks, and under "claims"
+    the article's claims (only when the run asked for them: `options.claims`)."""
     rows = ordered(inputs.comparisons)
     records = [
         {column: _plain(row[column]) for column in COMPARISON_DTYPES} for _, row in rows.iterrows()
@@ -75,10 +86,12 @@ def summary_json(inputs: ReportInputs) -> str:
         "manifest": manifest_digest(inputs),
         "comparisons": records,
     }
-    if inputs.aa is not None:
-        document["aa"] = {**inputs.aa, "candidate": inputs.aa_arm}
+    if inputs.aa_arm is not None:
+        document["aa"] = {**(inputs.aa or {}), "candidate": inputs.aa_arm}
     if inputs.checks is not None:
         document["checks"] = inputs.checks
+    if inputs.claims is not None:
+        document["claims"] = inputs.claims.to_json()
     return json.dumps(_plain(document), indent=2, allow_nan=False) + "\n"
 
 
@@ -160,7 +173,7 @@ def summary_markdown(inputs: ReportInputs) -> str:
         lines.append("No comparisons.")
     lines += [
         "",
-        f"Full report: `report.html`. Re-render: `stwbench report {inputs.run_dir}`",
+        f"Full report: `{layout.REPORT_HTML}`. Re-render: `stwbench report {inputs.run_dir}`",
         "",
     ]
     return "\n".join(lines)
@@ -172,11 +185,11 @@ def legend_lines() -> list[str]:
 
 
 def write_summaries(inputs: ReportInputs) -> dict[str, Path]:
-    md = inputs.run_dir / "summary.md"
+    md = inputs.layout.output(SUMMARY_MD)
     md.write_text(summary_markdown(inputs))
-    js = inputs.run_dir / "summary.json"
+    js = inputs.layout.output(layout.SUMMARY_JSON)
     js.write_text(summary_json(inputs))
-    return {"summary.md": md, "summary.json": js}
+    return {md.name: md, js.name: js}
 
 
 def _md_text(text: str) -> str:

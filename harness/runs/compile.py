@@ -8,7 +8,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from harness.errors import UsageError
-from harness.runs.workloads import Workload
+from harness.kinds import kind_of
+from harness.rundir import Workload
 from harness.toolchains import Toolchain, cache, go_env, sources
 
 _REPO_WORKLOADS = Path(__file__).resolve().parents[2] / "go_workloads"
@@ -85,35 +86,16 @@ def binaries_dir(toolchain: Toolchain, workloads_dir: Path) -> Path:
 def compile_workloads(
     toolchain: Toolchain, workloads: list[Workload], workloads_dir: Path | None = None
 ) -> dict[str, Binary]:
-    """{workload name: Binary}; one `go test -c` serves every benchmark of a package."""
+    """{workload name: Binary}; workloads whose kind plans the same build share it (one
+    `go test -c` serves every benchmark of a package)."""
     if workloads_dir is None:
         workloads_dir = default_workloads_dir()
     bin_dir = binaries_dir(toolchain, workloads_dir)
     built: dict[str, Binary] = {}
-    by_kind: dict[tuple[str, tuple[str, ...]], Binary] = {}
+    shared: dict[tuple, Binary] = {}
     for workload in workloads:
-        key = (workload.kind, workload.build_tags)
-        tags = ["-tags", ",".join(workload.build_tags)] if workload.build_tags else []
-        suffix = "".join(f"-{t}" for t in workload.build_tags)
-        if key not in by_kind:
-            if workload.kind == "bench":
-                by_kind[key] = _build(
-                    toolchain,
-                    ["test", *tags, "-c", "."],
-                    workloads_dir,
-                    bin_dir / f"workloads{suffix}.test",
-                )
-            elif workload.kind == "probe":
-                by_kind[key] = _build(
-                    toolchain,
-                    ["build", *tags, "./cmd/probe"],
-                    workloads_dir,
-                    bin_dir / f"probe{suffix}",
-                )
-            elif workload.kind == "goroot":
-                runtime_dir = toolchain.goroot / "src" / "runtime"
-                by_kind[key] = _build(
-                    toolchain, ["test", "-c", "runtime"], runtime_dir, bin_dir / "runtime.test"
-                )
-        built[workload.name] = by_kind[key]
+        plan = kind_of(workload).build(workload, workloads_dir, toolchain.goroot)
+        if plan.key not in shared:
+            shared[plan.key] = _build(toolchain, plan.args, plan.cwd, bin_dir / plan.out_name)
+        built[workload.name] = shared[plan.key]
     return built

@@ -10,44 +10,23 @@ report) and SIGKILL a few seconds later.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import shutil
 import signal
 import subprocess
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from harness.rundir import ProcessStatus, layout, read_status, write_status
 from harness.runs import noise, perf, trace
 from harness.timestamps import utc_now_iso
 
-STATUS = "status.json"
 QUIT_GRACE_S = 5.0
 
-
-@dataclass
-class ProcessResult:
-    status: str  # ok | failed | timeout | build-failed | error
-    exit_code: int | None
-    duration_s: float
-    reason: str | None = None
-    started_at: str = ""
-    command: list[str] = field(default_factory=list)
-    env: dict[str, str] = field(default_factory=dict)  # only what we set, not the host's
-    perf_events: list[str] = field(default_factory=list)
-    perf_error: str | None = None
-    trace_error: str | None = None  # --trace: see trace-summary.json
-    # What else ran while it ran (harness/runs/noise.py); None in older status files.
-    cpu_user_s: float | None = None  # the process's own CPU (children rusage delta)
-    cpu_sys_s: float | None = None
-    interference_cores: float | None = None  # the rest of the machine's CPU, in cores
-    steal_cores: float | None = None
-    load1: float | None = None  # load average at its start
-
-    def to_json(self) -> dict:
-        return asdict(self)
+# A process's outcome is the contract's status.json record.
+ProcessResult = ProcessStatus
 
 
 @dataclass(frozen=True)
@@ -65,38 +44,32 @@ class ProcessSpec:
 now_iso = utc_now_iso  # the runs stage's name for it
 
 
-def finished(item_dir: Path) -> bool:
-    return (item_dir / STATUS).exists()
-
-
-def read_status(item_dir: Path) -> ProcessResult:
-    return ProcessResult(**json.loads((item_dir / STATUS).read_text()))
+finished = layout.finished
+__all__ = ["ProcessResult", "ProcessSpec", "finished", "read_status", "record", "run"]
 
 
 def record(item_dir: Path, result: ProcessResult) -> None:
-    """Write status.json into a .partial dir and move the dir into place."""
-    partial = item_dir.with_name(item_dir.name + ".partial")
+    """Write status.json into the .partial dir and move the dir into place."""
+    partial = layout.partial(item_dir)
     partial.mkdir(parents=True, exist_ok=True)
-    with (partial / STATUS).open("w") as handle:
-        json.dump(result.to_json(), handle, indent=2)
-        handle.flush()
-        os.fsync(handle.fileno())
+    write_status(partial, result)
     os.rename(partial, item_dir)
 
 
 def run(spec: ProcessSpec, item_dir: Path) -> ProcessResult:
-    partial = item_dir.with_name(item_dir.name + ".partial")
+    partial = layout.partial(item_dir)
     if partial.exists():
         shutil.rmtree(partial)  # a process killed with the harness: redo it
     partial.mkdir(parents=True)
     command = list(spec.command)
-    data_path = partial / "perf.data"
+    data_path = partial / layout.PERF_DATA
     if spec.perf_events:
         command = perf.wrap(command, spec.perf_events, data_path)
     started_at, started = now_iso(), time.monotonic()
     status, reason, code = "ok", None, None
     measured: noise.Noise | None = None
-    with (partial / "stdout.txt").open("wb") as out, (partial / "stderr.txt").open("wb") as err:
+    stdout, stderr = partial / layout.STDOUT, partial / layout.STDERR
+    with stdout.open("wb") as out, stderr.open("wb") as err:
         before = noise.sample()
         try:
             process = subprocess.Popen(
@@ -139,7 +112,7 @@ def run(spec: ProcessSpec, item_dir: Path) -> ProcessResult:
         result.steal_cores = measured.steal_cores
         result.load1 = measured.load1
     if spec.perf_events and data_path.exists():
-        result.perf_error = perf.report(data_path, partial / "perf-report.txt")
+        result.perf_error = perf.report(data_path, partial / layout.PERF_REPORT)
         folded_error = perf.fold(data_path, partial)
         if folded_error and not result.perf_error:
             result.perf_error = f"perf script: {folded_error}"
@@ -148,7 +121,7 @@ def run(spec: ProcessSpec, item_dir: Path) -> ProcessResult:
     if spec.trace is not None:
         result.trace_error = trace.summarize(spec.trace, partial, keep_raw=spec.keep_raw)
     if status != "ok" and reason:
-        result.reason = f"{reason}; {_failure_summary(partial / 'stderr.txt')}"
+        result.reason = f"{reason}; {_failure_summary(stderr)}"
     record(item_dir, result)
     return result
 

@@ -1,6 +1,6 @@
 """What this machine allows for isolating benchmark processes, and the choice made.
 
-Detected, recorded in manifest["isolation"], never fatal:
+Detected, recorded in Manifest.isolation, never fatal:
 - `cpus`: the CPUs this process may use (its affinity mask);
 - `taskset`: whether `taskset --cpu-list` works here;
 - `cgroup_cpuset`: whether a cgroup v2 cpuset could be made (cgroup.controllers lists
@@ -106,7 +106,7 @@ def plan(cpus: list[int], taskset_ok: bool, user_cpus: str | None, max_gomaxproc
 
 
 def detect(user_cpus: str | None, max_gomaxprocs: int) -> dict:
-    """The facts and the plan, as recorded in manifest["isolation"]."""
+    """The facts and the plan, as recorded in Manifest.isolation."""
     cpus = _affinity()
     taskset_ok, taskset_why = _taskset_works(cpus[0])
     cgroup_ok, cgroup_why = _cgroup_cpuset()

@@ -12,6 +12,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from harness.rundir import layout
+
 CANDIDATE_EVENTS = ["cpu-clock", "sched:sched_switch"]
 
 
@@ -81,24 +83,13 @@ def report(data_path: Path, out_path: Path) -> str | None:
     return None
 
 
-FOLDED_PREFIX = "perf-"
-FOLDED_SUFFIX = ".folded"
-
-
-def folded_name(event: str) -> str:
-    """The raw/ file of one event's folded stacks: perf-cpu-clock.folded,
-    perf-sched:sched_switch.folded (event names are perf's, `[A-Za-z0-9_:.-]`)."""
-    safe = "".join(c if c.isalnum() or c in "-_.:" else "_" for c in event)
-    return f"{FOLDED_PREFIX}{safe}{FOLDED_SUFFIX}"
-
-
 def fold(data_path: Path, out_dir: Path) -> str | None:
     """`perf script` → one folded-stacks file per event in out_dir (flame graphs:
     `flamegraph.pl perf-cpu-clock.folded > cpu.svg`); return an error text or None.
 
     The script output is streamed and folded as it comes (harness.parse.perf_script),
     never stored."""
-    from harness.parse.perf_script import fold_perf_script
+    from harness.parse import fold_perf_script
 
     perf = shutil.which("perf") or "perf"
     command = [
@@ -129,7 +120,7 @@ def fold(data_path: Path, out_dir: Path) -> str | None:
         process.stderr.close()
         code = process.wait()
     for event in folded.stacks:
-        (out_dir / folded_name(event)).write_text(folded.folded_text(event))
+        (out_dir / layout.folded_name(event)).write_text(folded.folded_text(event))
     if code != 0:
         return (stderr.strip().splitlines() or ["perf script failed"])[-1][:300]
     return None

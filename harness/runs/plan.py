@@ -12,35 +12,10 @@ whole blocks later (`extend_order`), each shuffled by a generator of its own rep
 from __future__ import annotations
 
 import random
-from dataclasses import asdict, dataclass
 
-from harness.runs.variants import Variant
-from harness.runs.workloads import Workload
+from harness.rundir import RunItem, Variant, Workload
 
-
-@dataclass(frozen=True)
-class RunItem:
-    """One process to run."""
-
-    index: int  # position in the run order
-    variant: str
-    workload: str
-    gomaxprocs: int
-    rep: int
-
-    @property
-    def slug(self) -> str:
-        """Where its raw output lives under raw/ (stable across resumes)."""
-        return (
-            f"{self.variant}/{_safe(self.workload)}/gomaxprocs{self.gomaxprocs}-rep{self.rep:03d}"
-        )
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-
-def _safe(name: str) -> str:
-    return name.replace("/", "_").replace(":", "_").replace("@", "_").replace("=", "")
+__all__ = ["RunItem", "extend_order", "run_order", "shuffle_block"]
 
 
 def _block(
@@ -96,7 +71,11 @@ def run_order(
         block = _block(variants, workloads, gomaxprocs)
         block = shuffle_block(block, rng)
         for variant, workload, procs in block:
-            items.append(RunItem(len(items), variant, workload, procs, rep))
+            items.append(
+                RunItem(
+                    index=len(items), variant=variant, workload=workload, gomaxprocs=procs, rep=rep
+                )
+            )
     return items
 
 
@@ -120,5 +99,9 @@ def extend_order(
         block = _block(variants, workloads, gomaxprocs)
         block = shuffle_block(block, random.Random(f"{seed}:{rep}"))
         for variant, workload, procs in block:
-            items.append(RunItem(len(items), variant, workload, procs, rep))
+            items.append(
+                RunItem(
+                    index=len(items), variant=variant, workload=workload, gomaxprocs=procs, rep=rep
+                )
+            )
     return items

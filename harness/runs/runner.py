@@ -1,13 +1,8 @@
 """Drive a run: toolchains → binaries → calibration → processes, durable and resumable.
 
-results/<run-id>/
-    manifest.json          plan, machine, isolation, toolchains, builds, benchtime,
-                           per-process status and noise figures, noise re-runs
-    raw/<variant>/<workload>/gomaxprocs<k>-rep<NNN>/
-        stdout.txt stderr.txt status.json [probe.json] [perf-report.txt] [perf.data]
-        [perf-<event>.folded] [trace-summary.json] [trace.out]
-    raw/_rejected/<variant>/<workload>/gomaxprocs<k>-rep<NNN>.attempt<a>/
-        an attempt the noise guard re-ran (the machine was busy while it ran)
+The run directory's layout and records are harness/rundir's (layout.py, models.py):
+this module fills a Manifest and saves it after every process; raw/<slug>/ holds each
+process's files, raw/_rejected/<slug>.attempt<a>/ the attempts the noise guard re-ran.
 
 Noise guard: each process records how much CPU the rest of the machine used while it ran
 (harness/runs/noise.py). A process whose interference exceeds --max-interference cores
@@ -15,7 +10,7 @@ Noise guard: each process records how much CPU the rest of the machine used whil
 those figures alone, never on its status or what it measured; the rejected attempt's
 directory moves under raw/_rejected/ (tables read only the order's slugs) and the
 manifest keeps its figures in the process's `attempts`. After the last retry the attempt
-is kept and listed in manifest["noise"]["kept_noisy"].
+is kept and listed in `Manifest.noise.kept_noisy`.
 """
 
 from __future__ import annotations
@@ -23,91 +18,76 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
-import json
 import os
 import random
 import shutil
 import subprocess
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from harness.console import console, progress
-from harness.errors import EnvironmentProblem, UsageError
+from harness.errors import EnvironmentProblem
+from harness.files import atomic_symlink
+from harness.kinds import CommandContext, bench_args, kind_of
 from harness.parse import parse_bench
+from harness.rundir import (
+    Attempt,
+    BuildRecord,
+    GateRecord,
+    GateRequest,
+    Isolation,
+    Machine,
+    Manifest,
+    NoiseRecord,
+    PatchRecord,
+    PerfRecord,
+    ProcessRecord,
+    RunDir,
+    RunItem,
+    RunOptions,
+    Session,
+    ToolchainRecord,
+    Variant,
+    Workload,
+    layout,
+)
 from harness.runs import execute, isolation, machine, perf, trace
 from harness.runs.compile import Binary, compile_workloads
-from harness.runs.plan import RunItem, extend_order, run_order
-from harness.runs.variants import Variant
-from harness.runs.workloads import Workload
+from harness.runs.plan import extend_order, run_order
+from harness.runs.variants import toolchain_spec
 from harness.toolchains import Toolchain, build, cache, gate_is_current, go_env, run_gate
 
-MANIFEST = "manifest.json"
 # Exit codes of `stwbench run` beyond the usual 0/2 (see README).
 EXIT_PROCESS_FAILURES = 3
 EXIT_FAILED_CHECK = 1  # the sanity gate or the starvation check failed
-REJECTED = "_rejected"  # raw/_rejected/: attempts the noise guard re-ran
-# Noise-guard defaults (cores, averaged over one process's wall time), from this project's
-# 2-vCPU KVM machine (README "Noise guards"): idle, 40 default-suite benchmark processes
-# showed interference median 0.013, max 0.09 cores; 561 quiet processes of a 30-rep bench
-# run median 0.025, p99 0.15; one test suite running beside them ≈ 1.0; steal ≤ 0.03.
-# 0.25 sits above the quiet tail and far below one busy neighbour.
-DEFAULT_MAX_INTERFERENCE_CORES = 0.25
-DEFAULT_MAX_STEAL_CORES = 0.1
-DEFAULT_NOISE_RETRIES = 2
 
 
-@dataclass
-class RunOptions:
-    reps: int = 10
-    gomaxprocs: list[int] = field(default_factory=lambda: [2])
-    seed: int | None = None
-    schedtrace: str = "off"  # off | on | detail
-    perf: bool = False
-    keep_raw: bool = False
-    timeout_s: float = 300.0
-    cpus: str | None = None  # taskset --cpu-list for every process
-    executor: str = "auto"
-    build_cpuset: str | None = None
-    target_s: float = 1.0  # calibrated benchmark time per process
-    probe_duration_s: float = 2.0
-    probe_interval: str = "20us"
-    trace: bool = False  # the probe runs with the execution tracer (harness/runs/trace.py)
-    trace_reps: int | None = None  # with trace: only blocks 1…N are traced (None: all)
-    gate: bool = True  # run the sanity gate on every patched toolchain (cached per toolchain)
-    trace_after_stw_us: float = 100.0  # X of the after-sweep-term / after-mark-term phases
-    # Relative `same` margin for every row (--equivalence); None: each metric's own
-    # (harness/metrics.py). Recorded so `stwbench report` re-renders the same verdicts.
-    equivalence: float | None = None
-    # Noise guard (harness/runs/noise.py): re-run a process when the rest of the machine
-    # used more than this many cores while it ran, or the hypervisor stole more.
-    max_interference_cores: float = DEFAULT_MAX_INTERFERENCE_CORES
-    max_steal_cores: float = DEFAULT_MAX_STEAL_CORES
-    noise_retries: int = DEFAULT_NOISE_RETRIES
+class Run(RunDir):
+    """A run directory being run: the manifest plus the runner's shorthands."""
 
-    def to_json(self) -> dict:
-        return asdict(self)
-
-
-@dataclass
-class Run:
-    """Everything a run needs in memory; `manifest` is its on-disk twin."""
-
-    run_dir: Path
-    variants: list[Variant]
-    workloads: list[Workload]
-    options: RunOptions
-    order: list[RunItem]
-    manifest: dict
+    @property
+    def run_dir(self) -> Path:
+        return self.root
 
     @property
     def raw(self) -> Path:
-        return self.run_dir / "raw"
+        return self.layout.raw
 
-    def save(self) -> None:
-        tmp = self.run_dir / f".{MANIFEST}.tmp"
-        tmp.write_text(json.dumps(self.manifest, indent=2, sort_keys=True))
-        os.replace(tmp, self.run_dir / MANIFEST)
+    @property
+    def variants(self) -> list[Variant]:
+        return self.manifest.variants
+
+    @property
+    def workloads(self) -> list[Workload]:
+        return self.manifest.workloads
+
+    @property
+    def options(self) -> RunOptions:
+        return self.manifest.options
+
+    @property
+    def order(self) -> list[RunItem]:
+        return self.manifest.order
 
 
 def new_run_id() -> str:
@@ -115,52 +95,37 @@ def new_run_id() -> str:
 
 
 def create_run(
-    out: Path, variants: list[Variant], workloads: list[Workload], options: RunOptions
+    out: Path,
+    variants: list[Variant],
+    workloads: list[Workload],
+    options: RunOptions,
+    *,
+    aa_arm: str | None = None,
 ) -> Run:
-    if options.reps < 1:
-        raise UsageError("--reps must be at least 1")
-    if options.noise_retries < 0:
-        raise UsageError("--noise-retries must be ≥ 0")
+    """A new run directory under `out` with its plan; the first variant is the baseline."""
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
-    options.seed = seed
+    options = options.model_copy(update={"seed": seed})
     order = run_order(variants, workloads, options.reps, options.gomaxprocs, seed)
     run_id = new_run_id()
     out = out.resolve()  # processes run in other directories: every path must be absolute
-    run_dir = out / run_id
-    if run_dir.exists():
-        raise UsageError(f"{run_dir} exists already")
-    run_dir.mkdir(parents=True)
-    manifest = {
-        "schema": 1,
-        "run_id": run_id,
-        "created_at": execute.now_iso(),
-        "variants": [v.to_json() for v in variants],
-        "workloads": [w.to_json() for w in workloads],
-        "options": options.to_json(),
-        "order": [item.to_json() for item in order],
-        "processes": {},
-        "status": "created",
-    }
-    run = Run(run_dir, variants, workloads, options, order, manifest)
-    run.save()
-    _point_latest(out, run_dir)
+    manifest = Manifest(
+        run_id=run_id,
+        created_at=execute.now_iso(),
+        variants=variants,
+        baseline=variants[0].name,
+        aa_arm=aa_arm,
+        workloads=workloads,
+        options=options,
+        order=order,
+    )
+    run = Run.create(out / run_id, manifest)
+    atomic_symlink(out / "latest", run_id)
     return run
 
 
 def load_run(run_dir: Path) -> Run:
-    run_dir = run_dir.resolve()
-    path = run_dir / MANIFEST
-    if not path.exists():
-        raise UsageError(f"--resume {run_dir}: no {MANIFEST} there")
-    manifest = json.loads(path.read_text())
-    return Run(
-        run_dir=run_dir,
-        variants=[Variant.from_json(v) for v in manifest["variants"]],
-        workloads=[Workload.from_json(w) for w in manifest["workloads"]],
-        options=RunOptions(**manifest["options"]),
-        order=[RunItem(**item) for item in manifest["order"]],
-        manifest=manifest,
-    )
+    opened = RunDir.open(run_dir)  # a bad manifest is a UsageError naming file and key
+    return Run(opened.root, opened.manifest)
 
 
 def extend_run(run: Run, blocks: int) -> list[RunItem]:
@@ -172,11 +137,9 @@ def extend_run(run: Run, blocks: int) -> list[RunItem]:
         run.order, run.variants, run.workloads, run.options.gomaxprocs, run.options.seed, blocks
     )
     added = order[len(run.order) :]
-    run.order = order
-    run.options.reps = max(item.rep for item in order)
-    run.manifest["order"] = [item.to_json() for item in order]
-    run.manifest["options"] = run.options.to_json()
-    run.manifest["status"] = "extended"
+    run.manifest.order = order
+    run.manifest.options = run.options.model_copy(update={"reps": max(i.rep for i in order)})
+    run.manifest.status = "extended"
     run.save()
     return added
 
@@ -184,23 +147,6 @@ def extend_run(run: Run, blocks: int) -> list[RunItem]:
 def block_size(run: Run) -> int:
     """Processes per rep (every variant × workload × GOMAXPROCS once)."""
     return len(run.order) // max(run.options.reps, 1)
-
-
-def mean_process_seconds(manifest: dict) -> float | None:
-    """Mean wall time per process over every session, harness work and re-runs included."""
-    sessions = manifest.get("sessions", [])
-    seconds = sum(s.get("processes_s", 0.0) for s in sessions)
-    count = sum(s.get("processes_run", 0) for s in sessions)
-    return seconds / count if count else None
-
-
-def _point_latest(out: Path, run_dir: Path) -> None:
-    latest = out / "latest"
-    tmp = out / ".latest.tmp"
-    if tmp.is_symlink() or tmp.exists():
-        tmp.unlink()
-    tmp.symlink_to(run_dir.name)
-    os.replace(tmp, latest)
 
 
 def execute_run(run: Run) -> int:
@@ -213,7 +159,7 @@ def execute_run(run: Run) -> int:
         _execute(run)
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
-            run.manifest["status"] = "stopped: disk full"
+            run.manifest.status = "stopped: disk full"
             _try_save(run)
             raise EnvironmentProblem(
                 f"disk full while writing {run.run_dir}; finished processes are kept, free "
@@ -221,38 +167,36 @@ def execute_run(run: Run) -> int:
             ) from exc
         raise
     except KeyboardInterrupt:
-        run.manifest["status"] = "interrupted"
+        run.manifest.status = "interrupted"
         _try_save(run)
         console.print(f"interrupted: continue with [bold]stwbench run --resume {run.run_dir}[/]")
         raise
-    failures = {slug: p for slug, p in run.manifest["processes"].items() if p["status"] != "ok"}
-    run.manifest["status"] = "finished" if not failures else f"finished with {len(failures)} failed"
-    run.manifest["sessions"][-1]["ended_at"] = execute.now_iso()
-    run.manifest["ended_at"] = execute.now_iso()
+    failures = [slug for slug, p in run.manifest.processes.items() if p.status != "ok"]
+    run.manifest.status = "finished" if not failures else f"finished with {len(failures)} failed"
+    run.manifest.sessions[-1].ended_at = execute.now_iso()
+    run.manifest.ended_at = execute.now_iso()
     run.save()
     return EXIT_PROCESS_FAILURES if failures else 0
 
 
 def _execute(run: Run) -> None:
     options = run.options
-    extended = run.manifest.get("status") == "extended"  # adaptive reps added blocks
-    run.manifest["status"] = "running"
-    run.manifest.setdefault("sessions", []).append({"started_at": execute.now_iso()})
+    extended = run.manifest.status == "extended"  # adaptive reps added blocks
+    run.manifest.status = "running"
+    run.manifest.sessions.append(Session(started_at=execute.now_iso()))
     events, perf_failures = perf.detect_events() if options.perf else ([], {})
     if options.perf and not events:
         console.print(f"[yellow]perf: no event records here ({perf_failures}); without perf")
-    run.manifest["perf"] = {
-        "requested": options.perf,
-        "events": events,
-        "unavailable": perf_failures,
-    }
-    run.manifest["machine"] = machine.fingerprint(events)
+    run.manifest.perf = PerfRecord(
+        requested=options.perf, events=events, unavailable=perf_failures
+    )
+    run.manifest.machine = Machine(**machine.fingerprint(events))
     toolchains = _toolchains(run)
     binaries = _binaries(run, toolchains)
-    isolated = isolation.detect(options.cpus, _max_gomaxprocs(run))
-    run.manifest["isolation"] = isolated
-    console.print(f"[dim]isolation: {isolated['reason']}")
-    with isolation.harness_on(isolated["harness_cpus"]):
+    isolated = Isolation(**isolation.detect(options.cpus, _max_gomaxprocs(run)))
+    run.manifest.isolation = isolated
+    console.print(f"[dim]isolation: {isolated.reason}")
+    with isolation.harness_on(isolated.harness_cpus):
         _calibrate(run, toolchains, binaries)
         _record_noise(run)
         run.save()
@@ -266,16 +210,14 @@ def _max_gomaxprocs(run: Run) -> int:
 def _run_processes(
     run: Run, toolchains: dict, binaries: dict, events: list[str], *, extended: bool
 ) -> None:
-    todo = [item for item in run.order if not execute.finished(run.raw / item.slug)]
+    todo = [item for item in run.order if not layout.finished(run.item_dir(item))]
     done = len(run.order) - len(todo)
     if done:
         why = f"extended by {len(todo)} processes" if extended else "resuming"
         console.print(f"{why}: {done} of {len(run.order)} processes already on disk")
     by_name = {w.name: w for w in run.workloads}
     variants = {v.name: v for v in run.variants}
-    session = run.manifest["sessions"][-1]
-    session.setdefault("processes_run", 0)
-    session.setdefault("processes_s", 0.0)
+    session = run.manifest.sessions[-1]
     with progress() as bar:
         task = bar.add_task("processes", total=len(run.order), completed=done)
         for item in todo:
@@ -298,20 +240,20 @@ def _run_processes(
                 )
 
             result, attempts, noisy = _run_guarded(run, item, once, bar.console)
-            run.manifest["processes"][item.slug] = {
-                "status": result.status,
-                "duration_s": result.duration_s,
-                "exit_code": result.exit_code,
-                "reason": result.reason,
+            run.manifest.processes[item.slug] = ProcessRecord(
+                status=result.status,
+                duration_s=result.duration_s,
+                exit_code=result.exit_code,
+                reason=result.reason,
                 **_noise_figures(result),
-                "attempts": attempts,
-                "noisy": noisy,
-            }
+                attempts=attempts,
+                noisy=noisy,
+            )
             if result.status != "ok":
                 bar.console.print(f"[red]{result.status}[/] {item.slug}: {result.reason}")
             _record_noise(run)
-            session["processes_run"] += 1
-            session["processes_s"] = round(session["processes_s"] + time.monotonic() - started, 3)
+            session.processes_run += 1
+            session.processes_s = round(session.processes_s + time.monotonic() - started, 3)
             run.save()
             bar.advance(task)
 
@@ -337,48 +279,37 @@ def noise_reason(result: execute.ProcessResult, options: RunOptions) -> str | No
     return "; ".join(reasons) or None
 
 
-def _rejected_dirs(run: Run, item: RunItem) -> list[tuple[int, Path]]:
-    """This item's rejected attempts on disk, by number (a resumed run counts them too)."""
-    base = run.raw / REJECTED / item.slug
-    found = []
-    for path in base.parent.glob(f"{base.name}.attempt*"):
-        number = path.name.rsplit(".attempt", 1)[1]
-        if number.isdigit() and execute.finished(path):
-            found.append((int(number), path))
-    return sorted(found)
-
-
-def _attempt_entry(run: Run, number: int, path: Path) -> dict:
+def _attempt_entry(run: Run, number: int, path: Path) -> Attempt:
     result = execute.read_status(path)
-    return {
-        "attempt": number,
-        "dir": str(path.relative_to(run.run_dir)),
-        "status": result.status,
-        "duration_s": result.duration_s,
+    return Attempt(
+        attempt=number,
+        dir=str(path.relative_to(run.run_dir)),
+        status=result.status,
+        duration_s=result.duration_s,
         **_noise_figures(result),
-        "reason": noise_reason(result, run.options) or "re-run",
-    }
+        reason=noise_reason(result, run.options) or "re-run",
+    )
 
 
 def _run_guarded(
     run: Run, item: RunItem, once, out
-) -> tuple[execute.ProcessResult, list[dict], bool]:
+) -> tuple[execute.ProcessResult, list[Attempt], bool]:
     """Run the item; re-run it (at most noise_retries times) while the machine was too busy.
 
     Returns the kept result, the rejected attempts' entries and whether the kept one is
     itself noisy (the retries ran out)."""
-    rejected = _rejected_dirs(run, item)
+    rejected = run.layout.rejected_attempts(item.slug)  # a resumed run counts them too
     while True:
         result = once()
         reason = noise_reason(result, run.options)
         if reason is None or len(rejected) >= run.options.noise_retries:
             break
         number = (rejected[-1][0] if rejected else 0) + 1
-        dest = run.raw / REJECTED / f"{item.slug}.attempt{number}"
+        dest = run.layout.rejected(item.slug, number)
         dest.parent.mkdir(parents=True, exist_ok=True)
         if dest.exists():  # an unfinished leftover of a killed session
             shutil.rmtree(dest)
-        os.rename(run.raw / item.slug, dest)
+        os.rename(run.item_dir(item), dest)
         rejected.append((number, dest))
         out.print(
             f"[yellow]re-run[/] {item.slug}: {reason} "
@@ -389,18 +320,18 @@ def _run_guarded(
 
 
 def _record_noise(run: Run) -> None:
-    """manifest["noise"]: the thresholds and what the guard did, derived from processes."""
-    processes = run.manifest.get("processes", {})
-    rerun = sorted(slug for slug, p in processes.items() if p.get("attempts"))
-    run.manifest["noise"] = {
-        "threshold_cores": run.options.max_interference_cores,
-        "steal_threshold_cores": run.options.max_steal_cores,
-        "retries_max": run.options.noise_retries,
-        "rerun": len(rerun),
-        "rerun_slugs": rerun,
-        "rejected_attempts": sum(len(processes[slug]["attempts"]) for slug in rerun),
-        "kept_noisy": sorted(slug for slug, p in processes.items() if p.get("noisy")),
-    }
+    """Manifest.noise: the thresholds and what the guard did, derived from processes."""
+    processes = run.manifest.processes
+    rerun = sorted(slug for slug, p in processes.items() if p.attempts)
+    run.manifest.noise = NoiseRecord(
+        threshold_cores=run.options.max_interference_cores,
+        steal_threshold_cores=run.options.max_steal_cores,
+        retries_max=run.options.noise_retries,
+        rerun=len(rerun),
+        rerun_slugs=rerun,
+        rejected_attempts=sum(len(processes[slug].attempts) for slug in rerun),
+        kept_noisy=sorted(slug for slug, p in processes.items() if p.noisy),
+    )
 
 
 def _try_save(run: Run) -> None:
@@ -413,20 +344,22 @@ def _toolchains(run: Run) -> dict[str, Toolchain]:
     for variant in run.variants:
         console.print(f"toolchain for [bold]{variant.name}[/]")
         toolchains[variant.name] = build(
-            variant.spec(run.options.executor, run.options.build_cpuset)
+            toolchain_spec(variant, run.options.executor, run.options.build_cpuset)
         )
     _gate(run, toolchains)
-    run.manifest["toolchains"] = {
-        name: {
-            "key": t.key,
-            "goroot": str(t.goroot),
-            "go_version": t.provenance["go_version"],
-            "mode": t.provenance["mode"],
-            "executor": t.provenance["executor"],
-            "patches": t.provenance["patches"],
+    run.manifest.toolchains = {
+        name: ToolchainRecord(
+            key=t.key,
+            goroot=str(t.goroot),
+            go_version=t.provenance["go_version"],
+            mode=t.provenance["mode"],
+            executor=t.provenance["executor"],
+            patches=[PatchRecord(**p) for p in t.provenance["patches"]],
             # --no-gate: neither run nor judged, even when the toolchain has a record
-            "gate": t.provenance.get("gate") if run.options.gate else None,
-        }
+            gate=GateRecord(**t.provenance["gate"])
+            if run.options.gate and t.provenance.get("gate")
+            else None,
+        )
         for name, t in toolchains.items()
     }
     return toolchains
@@ -437,7 +370,7 @@ def _gate(run: Run, toolchains: dict[str, Toolchain]) -> None:
     and gate test list (the result lives in the toolchain's provenance). A failed gate
     does not stop the run (its numbers still say what the patch did); analysis marks that
     variant's rows `unreliable` and the commands exit 1 (`gate_failures`)."""
-    run.manifest["gate"] = {"requested": run.options.gate}
+    run.manifest.gate = GateRequest(requested=run.options.gate)
     if not run.options.gate:
         console.print("[yellow]gate: skipped (--no-gate); the report says so")
         return
@@ -456,22 +389,13 @@ def _gate(run: Run, toolchains: dict[str, Toolchain]) -> None:
             console.print(f"[red]gate FAILED[/] for toolchain {toolchain.key[:12]}{when}: {bad}")
 
 
-def gate_failures(manifest: dict) -> list[str]:
-    """Variants whose toolchain failed the sanity gate in this run's record."""
-    return [
-        name
-        for name, record in (manifest.get("toolchains") or {}).items()
-        if (record.get("gate") or {}).get("passed") is False
-    ]
-
-
 def _binaries(run: Run, toolchains: dict[str, Toolchain]) -> dict[str, dict[str, Binary]]:
     binaries = {}
     with console.status("compiling workloads (once per toolchain)"):
         for variant in run.variants:
             binaries[variant.name] = compile_workloads(toolchains[variant.name], run.workloads)
-    run.manifest["builds"] = {
-        variant: {name: binary.to_json() for name, binary in built.items()}
+    run.manifest.builds = {
+        variant: {name: BuildRecord(**binary.to_json()) for name, binary in built.items()}
         for variant, built in binaries.items()
     }
     for variant, built in binaries.items():
@@ -484,28 +408,11 @@ def _binaries(run: Run, toolchains: dict[str, Toolchain]) -> dict[str, dict[str,
     return binaries
 
 
-def _bench_cpus(run: Run) -> str | None:
-    """The CPU list benchmark processes are pinned to (--cpus, or the isolation plan)."""
-    return run.manifest.get("isolation", {}).get("bench_cpus") or run.options.cpus
-
-
-def _bench_args(workload: Workload, benchtime: int, gomaxprocs: int) -> list[str]:
-    return [
-        "-test.run=^$",
-        f"-test.bench=^Benchmark{workload.benchmark}$",
-        f"-test.benchtime={benchtime}x",
-        "-test.count=1",
-        "-test.benchmem",
-        f"-test.cpu={gomaxprocs}",
-        *workload.args,
-    ]
-
-
 def _calibrate(run: Run, toolchains: dict[str, Toolchain], binaries: dict) -> None:
     """Find N once per benchmark (first variant that built it); every variant runs N."""
-    benchtime: dict[str, int] = run.manifest.setdefault("benchtime", {})
+    benchtime = run.manifest.benchtime
     for workload in run.workloads:
-        if not workload.calibrated or workload.name in benchtime:
+        if not kind_of(workload).calibrated or workload.name in benchtime:
             continue
         for variant in run.variants:
             binary: Binary = binaries[variant.name][workload.name]
@@ -524,12 +431,12 @@ def _calibrate_one(
     procs = workload.gomaxprocs or max(run.options.gomaxprocs)
     n = 1
     env = {**go_env(toolchain.goroot), **variant.env, "GOMAXPROCS": str(procs)}
-    cpus = _bench_cpus(run)  # calibrate where the processes will run
+    cpus = run.manifest.bench_cpus()  # calibrate where the processes will run
     pin = ["taskset", "--cpu-list", cpus] if cpus else []
     with console.status(f"calibrating {workload.name}") as status:
         for _ in range(12):
             result = subprocess.run(
-                [*pin, binary.path, *_bench_args(workload, n, procs)],
+                [*pin, binary.path, *bench_args(workload, n, procs)],
                 cwd=binary.cwd,
                 env=env,
                 capture_output=True,
@@ -572,7 +479,7 @@ def _run_item(
     binary: Binary,
     perf_events: list[str],
 ) -> execute.ProcessResult:
-    item_dir = run.raw / item.slug
+    item_dir = run.item_dir(item)
     if binary.path is None:
         result = execute.ProcessResult(
             status="build-failed",
@@ -590,25 +497,20 @@ def _run_item(
         "GODEBUG": _godebug(variant, run.options.schedtrace),
     }
     env = {**go_env(toolchain.goroot), **shown}
-    traced = workload.kind == "probe" and is_traced(run.options, item.rep)
-    if workload.kind == "probe":
-        command = [
-            binary.path,
-            "-duration",
-            f"{run.options.probe_duration_s}s",
-            "-interval",
-            run.options.probe_interval,
-            "-out",
-            str(item_dir.with_name(item_dir.name + ".partial") / "probe.json"),
-            *workload.args,  # after the defaults: Go's flag package keeps the last value
-        ]
-        if traced:
-            partial = item_dir.with_name(item_dir.name + ".partial")
-            command += ["-trace", str(partial / trace.TRACE_FILE)]
-    else:
-        benchtime = run.manifest["benchtime"].get(workload.name, 1)
-        command = [binary.path, *_bench_args(workload, benchtime, item.gomaxprocs)]
-    cpus = _bench_cpus(run)
+    kind = kind_of(workload)
+    traced = kind.traceable and is_traced(run.options, item.rep)
+    command = kind.command(
+        workload,
+        binary.path,
+        CommandContext(
+            item=item,
+            options=run.options,
+            output_dir=layout.partial(item_dir),
+            benchtime=run.manifest.benchtime.get(workload.name, 1),
+            traced=traced,
+        ),
+    )
+    cpus = run.manifest.bench_cpus()
     if cpus:
         command = ["taskset", "--cpu-list", cpus, *command]
     spec = execute.ProcessSpec(
@@ -634,6 +536,5 @@ def _trace_spec(run: Run, toolchain: Toolchain) -> trace.TraceSpec:
         go=str(toolchain.goroot / "bin" / "go"),
         go_version=str(toolchain.provenance.get("go_version", "")),
         env=go_env(toolchain.goroot, GOCACHE=str(cache.subdir("gocache"))),
-        after_stw_ns=round(run.options.trace_after_stw_us * 1000),
         timeout_s=run.options.timeout_s,
     )

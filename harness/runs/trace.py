@@ -1,10 +1,14 @@
-"""--trace: turn a process's execution trace into raw/…/trace-summary.json.
+"""--trace: record a process's execution trace as raw/…/trace-summary.json.
 
 The probe writes `trace.out` (runtime/trace) into its process directory. Right after the
 process, before its status.json makes it final, the harness runs the SAME toolchain's
 `go tool trace` in debug mode and streams its stdout through harness.parse.trace (the
 text is never stored: one second of a busy probe prints ≈5 M lines), then writes the
-summary and deletes trace.out unless --keep-raw.
+record and deletes trace.out unless --keep-raw. The record is what was traced (probe
+goroutines' creation and start, every stop-the-world window and what ran after it); the
+GC phase of each goroutine is the analysis stage's reading of it (TraceSummary.classified
+with `--trace-after-stw-us`), so `stwbench report --trace-after-stw-us 50` re-derives
+the phases without the trace.
 
 Which Go prints the parsed events as text:
 - Go ≥ 1.24: `go tool trace -d=parsed trace.out`;
@@ -18,7 +22,6 @@ Go build cache like everything else.
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import subprocess
 import threading
@@ -26,10 +29,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.parse.trace import parse_trace_stream
+from harness.files import atomic_write_json
+from harness.parse import parse_trace_stream
+from harness.rundir import layout
 
-TRACE_FILE = "trace.out"
-SUMMARY_FILE = "trace-summary.json"
+TRACE_FILE = layout.TRACE_OUT
+SUMMARY_FILE = layout.TRACE_SUMMARY
 _VERSION_RE = re.compile(r"(?:go)?(\d+)\.(\d+)")
 
 
@@ -40,7 +45,6 @@ class TraceSpec:
     go: str  # the toolchain's go command
     go_version: str  # e.g. "1.27.3" or "go1.27.3"
     env: dict[str, str]
-    after_stw_ns: int
     timeout_s: float
 
 
@@ -85,7 +89,7 @@ def summarize(spec: TraceSpec, item_dir: Path, *, keep_raw: bool) -> str | None:
         header["tool"] = " ".join(["go", "tool", "trace", flag, TRACE_FILE])
         started = time.monotonic()
         summary, code = None, None
-        stderr_path = item_dir / "trace-tool-stderr.txt"
+        stderr_path = item_dir / layout.TRACE_TOOL_STDERR
         with stderr_path.open("wb") as stderr:
             try:
                 process = subprocess.Popen(
@@ -120,9 +124,7 @@ def summarize(spec: TraceSpec, item_dir: Path, *, keep_raw: bool) -> str | None:
             }
         if not tool_stderr:
             stderr_path.unlink()
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(json.dumps(document, separators=(",", ":")))
-    tmp.replace(out)
+    atomic_write_json(out, document, compact=True)
     if not keep_raw:
         with contextlib.suppress(OSError):
             trace.unlink()
@@ -136,7 +138,7 @@ def _stream(process: subprocess.Popen, spec: TraceSpec):
     watchdog.start()
     summary, error = None, None
     try:
-        summary = parse_trace_stream(process.stdout, after_stw_ns=spec.after_stw_ns)
+        summary = parse_trace_stream(process.stdout)
     except Exception as exc:  # a parser bug must not cost the run; it is recorded
         error = f"parsing the trace dump failed: {exc!r}"
     finally:

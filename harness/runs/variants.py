@@ -18,48 +18,53 @@ in the spirit of sweet's `[[config]]`:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import tomllib
 from pathlib import Path
 
 from harness.config_files import VariantsFile, load_toml
 from harness.errors import UsageError
+from harness.rundir import Variant
 from harness.toolchains import ToolchainSpec
 
+__all__ = [
+    "Variant",
+    "patches_want_claims",
+    "toolchain_spec",
+    "variants_from_flags",
+    "variants_from_toml",
+]
 
-@dataclass(frozen=True)
-class Variant:
-    name: str
-    go: str | None = None
-    goroot: str | None = None
-    patches: tuple[str, ...] = ()
-    mode: str = "make"
-    env: dict[str, str] = field(default_factory=dict)
 
-    def spec(self, executor: str, cpuset: str | None = None) -> ToolchainSpec:
-        return ToolchainSpec(
-            go=self.go,
-            goroot=Path(self.goroot) if self.goroot else None,
-            patches=tuple(Path(p) for p in self.patches),
-            mode=self.mode,
-            executor=executor,
-            cpuset=cpuset,
-        )
+def toolchain_spec(variant: Variant, executor: str, cpuset: str | None = None) -> ToolchainSpec:
+    """What the toolchains stage builds for a variant."""
+    return ToolchainSpec(
+        go=variant.go,
+        goroot=Path(variant.goroot) if variant.goroot else None,
+        patches=tuple(Path(p) for p in variant.patches),
+        mode=variant.mode,
+        executor=executor,
+        cpuset=cpuset,
+    )
 
-    def to_json(self) -> dict:
-        data = asdict(self)
-        data["patches"] = list(self.patches)
-        return data
 
-    @classmethod
-    def from_json(cls, data: dict) -> Variant:
-        return cls(
-            name=data["name"],
-            go=data.get("go"),
-            goroot=data.get("goroot"),
-            patches=tuple(data.get("patches", ())),
-            mode=data.get("mode", "make"),
-            env=dict(data.get("env", {})),
-        )
+def patches_want_claims(variants: list[Variant]) -> bool:
+    """Whether a variant applies a patch whose metadata (`<patch>.toml` beside it, key
+    `claims`) asks for the article's claims section in the report."""
+    for variant in variants:
+        for patch in variant.patches:
+            meta = Path(patch).with_suffix(".toml")
+            if not meta.is_file():
+                continue
+            try:
+                data = tomllib.loads(meta.read_text())
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise UsageError(f"{meta}: not valid TOML: {exc}") from exc
+            claims = data.get("claims", False)
+            if not isinstance(claims, bool):
+                raise UsageError(f"{meta}: key claims: want true or false, got {claims!r}")
+            if claims:
+                return True
+    return False
 
 
 def variants_from_flags(

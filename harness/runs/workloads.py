@@ -16,43 +16,8 @@ Three kinds:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 from harness.errors import UsageError
-
-
-@dataclass(frozen=True)
-class Workload:
-    name: str  # unique in a run; used in paths and tables
-    kind: str  # "bench" | "probe" | "goroot"
-    benchmark: str = ""  # Go benchmark name without the "Benchmark" prefix
-    gomaxprocs: int | None = None  # pinned (the GOMAXPROCS=1 starvation check), else the list
-    probe_duration_s: float = 2.0
-    args: tuple[str, ...] = ()  # extra command-line arguments (the probe's -creator)
-    env: tuple[tuple[str, str], ...] = ()  # extra environment (GOGC=off), over the variant's
-    build_tags: tuple[str, ...] = ()  # go build -tags: a binary of its own (the http probe)
-
-    @property
-    def calibrated(self) -> bool:
-        """Benchmarks run a fixed -benchtime=Nx, N found once and shared by all variants."""
-        return self.kind in ("bench", "goroot")
-
-    def to_json(self) -> dict:
-        return {
-            **asdict(self),
-            "args": list(self.args),
-            "env": dict(self.env),
-            "build_tags": list(self.build_tags),
-        }
-
-    @classmethod
-    def from_json(cls, data: dict) -> Workload:
-        """From a manifest; manifests written before `args`/`env` existed have neither."""
-        data = dict(data)
-        data["args"] = tuple(data.get("args") or ())
-        data["env"] = tuple(sorted((data.get("env") or {}).items()))
-        data["build_tags"] = tuple(data.get("build_tags") or ())
-        return cls(**data)
+from harness.rundir import Workload
 
 
 def _bench(name: str, gomaxprocs: int | None = None) -> Workload:
@@ -122,6 +87,11 @@ SUITES: dict[str, list[Workload]] = {
         )
     ],
 }
+
+
+def quick_workloads(selector: str) -> str:
+    """`--quick`'s workloads: the `quick` suite, unless the user chose some."""
+    return "quick" if selector == "default" else selector
 
 
 def resolve_workloads(selector: str) -> list[Workload]:

@@ -15,10 +15,10 @@ metrics are headline, and their equivalence margins: `harness/metrics.py`.
 """
 
 from harness.stats.bootstrap import RatioCI, median_ratio, ratio_ci, row_rng
-from harness.stats.compare import COMPARISON_COLUMNS, compare, estimate
+from harness.stats.compare import COMPARISON_COLUMNS, MIN_PAIRS, compare, estimate
 from harness.stats.exact import rank_sum, signed_rank
 from harness.stats.multiple import benjamini_hochberg
-from harness.stats.paired import paired_log_test
+from harness.stats.paired import PairedResult, paired_log_test
 from harness.stats.power import detectable_change
 from harness.stats.precision import Precision, ci_halfwidth, headline_precision
 from harness.stats.ranktest import mann_whitney_p
@@ -29,7 +29,9 @@ from harness.stats.verdict import FLAGGED, VERDICTS, verdict
 __all__ = [
     "COMPARISON_COLUMNS",
     "FLAGGED",
+    "MIN_PAIRS",
     "VERDICTS",
+    "PairedResult",
     "Precision",
     "RatioCI",
     "aa_calibration",

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from harness.files import atomic_write_json
 
 PROVENANCE = "provenance.json"
 
@@ -33,12 +33,7 @@ class Provenance:
 
 
 def write(entry: Path, data: dict) -> None:
-    """Atomic write: a reader sees the old file or the new one, never half of one."""
-    fd, tmp = tempfile.mkstemp(prefix=".provenance.", dir=entry)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=2, sort_keys=True)
-        handle.write("\n")
-    os.replace(tmp, entry / PROVENANCE)
+    atomic_write_json(entry / PROVENANCE, data)
 
 
 def read(entry: Path) -> dict:

@@ -1,0 +1,77 @@
+"""Go benchmarks: a benchmark of go_workloads/ (`bench`) or of the toolchain's own
+src/runtime tests (`goroot`, "goroot:runtime/<Name>": the outside yardstick nobody here
+wrote). One `go test -c` binary per package serves all its benchmarks; each process runs
+one benchmark once at the calibrated -benchtime=Nx and prints Go's benchmark format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.kinds.base import (
+    BuildPlan,
+    CommandContext,
+    ParseContext,
+    WorkloadKind,
+    derived_metrics,
+    read_text,
+)
+from harness.parse import parse_bench, samples_frame
+from harness.rundir import Workload, layout
+
+
+def bench_args(workload: Workload, benchtime: int, gomaxprocs: int) -> list[str]:
+    return [
+        "-test.run=^$",
+        f"-test.bench=^Benchmark{workload.benchmark}$",
+        f"-test.benchtime={benchtime}x",
+        "-test.count=1",
+        "-test.benchmem",
+        f"-test.cpu={gomaxprocs}",
+        *workload.args,
+    ]
+
+
+class _Benchmarks(WorkloadKind):
+    calibrated = True
+
+    def command(self, workload: Workload, binary: str, ctx: CommandContext) -> list[str]:
+        return [binary, *bench_args(workload, ctx.benchtime, ctx.item.gomaxprocs)]
+
+    def parse(self, workload: Workload, ctx: ParseContext) -> None:
+        bench = parse_bench(read_text(ctx.item_dir / layout.STDOUT))
+        ctx.warn("bench", bench)
+        frame = samples_frame(bench, run_id=ctx.run_id, **ctx.ids)
+        ctx.add_rows("samples", frame)
+        medians = {str(k): float(v) for k, v in frame.groupby("metric")["value"].median().items()}
+        summary = derived_metrics(medians)
+        if ctx.cpu_s is not None and ctx.benchtime:
+            # The process's user+sys CPU over its N: start-up, Go's 1-op warm-up run and
+            # a --perf wrapper included (absent in status files from before CPU time).
+            summary[("cpu-ns/op", "ns")] = ctx.cpu_s * 1e9 / ctx.benchtime
+        ctx.add_summary(summary, "all")
+
+
+class BenchKind(_Benchmarks):
+    name = "bench"
+
+    def build(self, workload: Workload, workloads_dir: Path, goroot: Path) -> BuildPlan:
+        tags = ["-tags", ",".join(workload.build_tags)] if workload.build_tags else []
+        suffix = "".join(f"-{t}" for t in workload.build_tags)
+        return BuildPlan(
+            key=(self.name, workload.build_tags),
+            args=["test", *tags, "-c", "."],
+            cwd=workloads_dir,
+            out_name=f"workloads{suffix}.test",
+        )
+
+
+class GorootKind(_Benchmarks):
+    name = "goroot"
+
+    def build(self, workload: Workload, workloads_dir: Path, goroot: Path) -> BuildPlan:
+        return BuildPlan(
+            key=(self.name,),
+            args=["test", "-c", "runtime"],
+            cwd=goroot / "src" / "runtime",
+            out_name="runtime.test",
+        )
