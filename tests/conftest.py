@@ -197,9 +197,7 @@ def make_manifest(
     if order is None:
         order = [
             {"index": i, "variant": v["name"], "workload": w["name"], "gomaxprocs": 2, "rep": 1}
-            for i, (v, w) in enumerate(
-                (v, w) for v in variant_list for w in workload_list
-            )
+            for i, (v, w) in enumerate((v, w) for v in variant_list for w in workload_list)
         ]
     data = {
         "run_id": "test-run",

@@ -761,7 +761,8 @@ def test_the_claims_judge_the_first_candidate_that_is_not_the_aa_arm():
 def test_the_rerun_command_uses_the_judged_candidates_patches_and_no_default():
     run = manifest(BASE, TWIN, CAND, OTHER, aa_arm="twin")
     command = claims.rerun_command(run, "probe", "--trace")
-    assert command == "stwbench ab --go 1.27.3 --patch patches/x.patch --workloads probe --trace"
+    want = "stwbench ab --go 1.27.3 --patch patches/x.patch --workloads probe --trace --claims"
+    assert command == want
     # A candidate without patches (another Go, say): a placeholder, never a patch of ours.
     bare = claims.rerun_command(manifest(BASE, {**TWIN, "name": "bare"}), "probe")
     assert "--patch <patch>" in bare and "runqget" not in bare

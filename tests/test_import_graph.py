@@ -18,10 +18,10 @@ import pytest
 HARNESS = Path(__file__).resolve().parents[1] / "harness"
 
 
-def _stage_of(module: str) -> tuple[str, bool]:
+def _stage_of(module: str, root: Path) -> tuple[str, bool]:
     """(stage, is_private_module) of a dotted harness module name."""
     parts = module.split(".")
-    if len(parts) >= 2 and (HARNESS / parts[1]).is_dir():
+    if len(parts) >= 2 and (root / parts[1]).is_dir():
         return parts[1], len(parts) >= 3
     return ".".join(parts[:2]), False
 
@@ -41,9 +41,9 @@ def violations(root: Path = HARNESS) -> list[str]:
     bad = []
     for path in sorted(root.rglob("*.py")):
         rel = path.relative_to(root.parent).with_suffix("")
-        mine, _ = _stage_of(".".join(rel.parts))
+        mine, _ = _stage_of(".".join(rel.parts), root)
         for line, module in _imports(path):
-            stage, private = _stage_of(module)
+            stage, private = _stage_of(module, root)
             if private and stage != mine:
                 bad.append(f"{rel}.py:{line} imports {module} (use harness.{stage})")
     return bad
@@ -63,15 +63,12 @@ def test_the_walk_finds_a_private_import(tmp_path: Path):
     (pkg / "report" / "views.py").write_text(
         "def f():\n    from harness.parse.trace import X\n    return X\n"
     )
-    (pkg / "report" / "ok.py").write_text("from harness.parse import X\nfrom harness.report import views\n")
-    global HARNESS
-    saved, HARNESS = HARNESS, pkg
-    try:
-        assert violations(pkg) == [
-            "harness/report/views.py:2 imports harness.parse.trace (use harness.parse)"
-        ]
-    finally:
-        HARNESS = saved
+    (pkg / "report" / "ok.py").write_text(
+        "from harness.parse import X\nfrom harness.report import views\n"
+    )
+    assert violations(pkg) == [
+        "harness/report/views.py:2 imports harness.parse.trace (use harness.parse)"
+    ]
 
 
 MANIFEST_KEYS = (

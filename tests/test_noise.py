@@ -217,7 +217,8 @@ def test_cpu_ns_per_op_rows_come_from_status_and_benchtime(rerun_run, tmp_path):
 
 
 def test_manifests_without_the_noise_options_load_with_defaults(rerun_run, tmp_path):
-    from harness.runs.runner import DEFAULT_MAX_INTERFERENCE_CORES, load_run
+    from harness.rundir.models import DEFAULT_MAX_INTERFERENCE_CORES
+    from harness.runs import load_run
 
     run_dir, _ = rerun_run
     old = tmp_path / "old"

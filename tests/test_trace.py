@@ -42,6 +42,7 @@ from harness.parse.trace_tables import (
 from harness.report import claims
 from harness.report.inputs import TABLE_COLUMNS
 from harness.runs import trace as run_trace
+from tests.conftest import make_manifest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TRACE_VERSIONS = ["1.27.3", "1.22.10"]
@@ -379,8 +380,8 @@ def test_trace_tables_from_the_fixture():
 
 
 def test_tables_check_a_trace_against_probe_json_and_gctrace():
-    from harness.parse import parse_gctrace
     from harness.kinds.probe import check_trace
+    from harness.parse import parse_gctrace
 
     summary = parse_trace_dump(dump("1.27.3"))
     probe = json.loads((FIXTURES / "trace-probe-1.27.3.json").read_text())
@@ -582,14 +583,13 @@ def _inputs(frames=None, comparisons=(), manifest=None) -> claims.ClaimInputs:
         frames=frames or _frames(),
         comparisons=pd.DataFrame(list(comparisons)),
         manifest=manifest
-        or {
-            "variants": [
+        or make_manifest(
+            [
                 {"name": "baseline", "go": "1.27.3", "mode": "source", "patches": []},
                 {"name": "patched", "go": "1.27.3", "mode": "source", "patches": ["p/x.patch"]},
-            ]
-        },
-        baseline="baseline",
-        variants=["baseline", "patched"],
+            ],
+            options={"claims": True},
+        ),
     )
 
 
@@ -597,10 +597,11 @@ def test_rerun_command_names_the_run():
     inputs = _inputs()
     assert (
         claims.rerun_command(inputs.manifest, "probe", "--trace")
-        == "stwbench ab --go 1.27.3 --patch p/x.patch --mode source --workloads probe --trace"
+        == "stwbench ab --go 1.27.3 --patch p/x.patch --mode source --workloads probe "
+        "--trace --claims"
     )
     assert "--mode" not in claims.rerun_command(
-        {"variants": [{"go": "1.21.13", "mode": "make"}]}, "x"
+        make_manifest([{"name": "base", "go": "1.21.13"}, "cand"]), "x"
     )
 
 
@@ -759,7 +760,8 @@ def test_check_claims_on_empty_tables_are_all_not_measured():
 def test_report_says_why_a_requested_trace_has_no_rows(tmp_path):
     from harness.report import render_report
 
-    manifest = {"run_id": "r", "options": {"trace": True, "trace_after_stw_us": 50.0}}
+    options = {"trace": True, "trace_after_stw_us": 50.0, "claims": True}
+    manifest = make_manifest(options=options)
     warnings = [
         {
             "process": "baseline/probe/gomaxprocs2-rep001",
@@ -773,7 +775,7 @@ def test_report_says_why_a_requested_trace_has_no_rows(tmp_path):
     ].read_text()
     assert "no trace could be summarized" in html and "from Go 1.22" in html
     assert html.count("not measured</span>") == 7  # every claim, none decided
-    html = render_report(tmp_path, pd.DataFrame(), manifest={}, warnings=[])[
+    html = render_report(tmp_path, pd.DataFrame(), manifest=make_manifest(), warnings=[])[
         "report.html"
     ].read_text()
     assert "run with <code>--trace</code>" in html

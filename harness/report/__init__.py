@@ -65,7 +65,7 @@ __all__ = [
 ]
 
 _HEADLINE_ROWS = 2  # per verdict: the console line stays readable
-BENCH_TXT = "bench.txt"  # not in harness.rundir.layout (yet): the report's own output
+BENCH_TXT = layout.BENCH_TXT
 
 
 def render_report(

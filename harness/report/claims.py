@@ -163,6 +163,7 @@ def rerun_command(manifest: Manifest, workloads: str, *flags: str) -> str:
         parts.append(f"--mode {base.mode}")
     parts.append(f"--workloads {workloads}")
     parts.extend(flags)
+    parts.append("--claims")  # the rerun's report has this section whatever the patch says
     return " ".join(parts)
 
 

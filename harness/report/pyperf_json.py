@@ -31,6 +31,7 @@ import pandas as pd
 import pyperf
 
 from harness.report.units import is_bytes, ns_per_unit
+from harness.rundir import layout
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -100,7 +101,7 @@ def write_pyperf(
     """Write the suites; returns ({file name: path}, benchmark names left out)."""
     skip = unrepresentable(samples)
     # A re-render must not leave suites of variants (or a baseline) that are gone now.
-    for stale in [out_dir / "pyperf.json", *out_dir.glob("pyperf-*.json")]:
+    for stale in [out_dir / layout.PYPERF_JSON, *out_dir.glob("pyperf-*.json")]:
         stale.unlink(missing_ok=True)
     paths: dict[str, Path] = {}
     for variant in variants:
@@ -111,6 +112,6 @@ def write_pyperf(
         written.dump(str(path), replace=True)
         paths[path.name] = path
         if variant == baseline:
-            written.dump(str(out_dir / "pyperf.json"), replace=True)
-            paths["pyperf.json"] = out_dir / "pyperf.json"
+            written.dump(str(out_dir / layout.PYPERF_JSON), replace=True)
+            paths[layout.PYPERF_JSON] = out_dir / layout.PYPERF_JSON
     return paths, sorted(skip)

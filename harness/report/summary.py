@@ -27,7 +27,7 @@ from harness.report.verdicts import (
 )
 from harness.rundir import layout
 
-SUMMARY_MD = "summary.md"  # not in harness.rundir.layout (yet): the report's own output
+SUMMARY_MD = layout.SUMMARY_MD
 
 
 def _patches(inputs: ReportInputs, variant: str) -> list[dict]:

@@ -16,8 +16,7 @@ import pandas as pd
 from harness.metrics import AA_FAMILY, HEADLINE, SECONDARY, is_headline
 from harness.numbers import is_finite
 from harness.report.units import format_value
-from harness.stats import VERDICTS
-from harness.stats.paired import SIGNED_RANK_MIN_PAIRS
+from harness.stats import SIGNED_RANK_MIN_PAIRS, VERDICTS
 
 _VERDICT_RANK = {v: i for i, v in enumerate(VERDICTS)}
 FLAGGED = ("worse", "better")

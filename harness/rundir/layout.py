@@ -43,7 +43,10 @@ FOLDED_SUFFIX = ".folded"
 # Derived outputs.
 PARSE_WARNINGS = "parse_warnings.json"
 SUMMARY_JSON = "summary.json"
+SUMMARY_MD = "summary.md"
 REPORT_HTML = "report.html"
+BENCH_TXT = "bench.txt"  # benchstat input
+PYPERF_JSON = "pyperf.json"  # pyperf suites: pyperf.json, pyperf-<variant>.json
 
 
 def folded_name(event: str) -> str:

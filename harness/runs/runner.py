@@ -187,9 +187,7 @@ def _execute(run: Run) -> None:
     events, perf_failures = perf.detect_events() if options.perf else ([], {})
     if options.perf and not events:
         console.print(f"[yellow]perf: no event records here ({perf_failures}); without perf")
-    run.manifest.perf = PerfRecord(
-        requested=options.perf, events=events, unavailable=perf_failures
-    )
+    run.manifest.perf = PerfRecord(requested=options.perf, events=events, unavailable=perf_failures)
     run.manifest.machine = Machine(**machine.fingerprint(events))
     toolchains = _toolchains(run)
     binaries = _binaries(run, toolchains)

@@ -18,7 +18,7 @@ from harness.stats.bootstrap import RatioCI, median_ratio, ratio_ci, row_rng
 from harness.stats.compare import COMPARISON_COLUMNS, MIN_PAIRS, compare, estimate
 from harness.stats.exact import rank_sum, signed_rank
 from harness.stats.multiple import benjamini_hochberg
-from harness.stats.paired import PairedResult, paired_log_test
+from harness.stats.paired import SIGNED_RANK_MIN_PAIRS, PairedResult, paired_log_test
 from harness.stats.power import detectable_change
 from harness.stats.precision import Precision, ci_halfwidth, headline_precision
 from harness.stats.ranktest import mann_whitney_p
@@ -30,6 +30,7 @@ __all__ = [
     "COMPARISON_COLUMNS",
     "FLAGGED",
     "MIN_PAIRS",
+    "SIGNED_RANK_MIN_PAIRS",
     "VERDICTS",
     "PairedResult",
     "Precision",
