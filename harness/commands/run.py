@@ -10,6 +10,7 @@ from rich.table import Table
 from harness.commands.options import default, options_from_args
 from harness.console import console
 from harness.errors import UsageError
+from harness.metrics import CONSOLE_SUMMARY
 from harness.rundir import AA_SUFFIX, Variant
 from harness.rundir import quick as quick_options
 from harness.runs import (
@@ -283,17 +284,7 @@ def print_summary(tables: Tables) -> None:
         return
     if "phase" in samples:  # --trace adds per-GC-phase rows; this table is whole-process
         samples = samples[samples.phase == "all"]
-    headline = samples[
-        samples.metric.isin(
-            [
-                "ns/op",
-                "stw-sweep-term-p99-ms",
-                "stw-mark-term-p99-ms",
-                "start-latency-p99-ns",
-                "start-latency-p999-ns",
-            ]
-        )
-    ]
+    headline = samples[samples.metric.isin(CONSOLE_SUMMARY)]
     medians = headline.groupby(["benchmark", "metric", "variant"]).value.median().unstack()
     table = Table(title="medians per variant (per-process values; no statistics yet)")
     table.add_column("benchmark")
