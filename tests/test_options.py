@@ -97,3 +97,23 @@ def test_nightly_settings_default_to_the_run_options():
 
 def test_the_console_summary_lists_headline_metrics_only():
     assert CONSOLE_SUMMARY and all(is_headline(m) for m in CONSOLE_SUMMARY)
+
+
+def test_patch_metadata_turns_the_claims_section_on(tmp_path):
+    from harness.commands.run import new_run_from_args
+    from harness.rundir import RunDir
+    from harness.runs import patches_want_claims
+
+    plain = tmp_path / "plain.patch"
+    plain.write_text(RUNQGET.read_text())
+    assert patches_want_claims([]) is False
+    args = parse(
+        "--go", GO, "--patch", str(RUNQGET), "--workloads", "probe", "--out", str(tmp_path)
+    )
+    run = new_run_from_args(args)
+    assert RunDir.open(run.run_dir).manifest.options.claims is True  # runqget-priority.toml
+    args = parse("--go", GO, "--patch", str(plain), "--workloads", "probe", "--out", str(tmp_path))
+    assert new_run_from_args(args).options.claims is False  # no metadata, no --claims
+    (tmp_path / "plain.toml").write_text("claims = 'yes'\n")
+    with pytest.raises(UsageError, match=r"plain.toml: key claims: want true or false"):
+        new_run_from_args(args)

@@ -106,8 +106,12 @@ def create_run(
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
     options = options.model_copy(update={"seed": seed})
     order = run_order(variants, workloads, options.reps, options.gomaxprocs, seed)
-    run_id = new_run_id()
     out = out.resolve()  # processes run in other directories: every path must be absolute
+    run_id = new_run_id()
+    taken = 1
+    while (out / run_id).exists():  # two runs started within one second
+        taken += 1
+        run_id = f"{new_run_id()}-{taken}"
     manifest = Manifest(
         run_id=run_id,
         created_at=execute.now_iso(),
