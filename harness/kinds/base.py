@@ -98,6 +98,14 @@ def derived_metrics(values: dict[str, float]) -> dict[tuple[str, str], float]:
     return out
 
 
+def tag_flags(workload: Workload) -> tuple[list[str], str]:
+    """`go build -tags` flags of a workload and the binary-name suffix they earn (a tagged
+    build is a binary of its own: the http probe)."""
+    if not workload.build_tags:
+        return [], ""
+    return ["-tags", ",".join(workload.build_tags)], "".join(f"-{t}" for t in workload.build_tags)
+
+
 def read_text(path: Path) -> str:
     try:
         return path.read_text(errors="replace")

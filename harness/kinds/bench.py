@@ -14,6 +14,7 @@ from harness.kinds.base import (
     WorkloadKind,
     derived_metrics,
     read_text,
+    tag_flags,
 )
 from harness.parse import parse_bench, samples_frame
 from harness.rundir import Workload, layout
@@ -55,8 +56,7 @@ class BenchKind(_Benchmarks):
     name = "bench"
 
     def build(self, workload: Workload, workloads_dir: Path, goroot: Path) -> BuildPlan:
-        tags = ["-tags", ",".join(workload.build_tags)] if workload.build_tags else []
-        suffix = "".join(f"-{t}" for t in workload.build_tags)
+        tags, suffix = tag_flags(workload)
         return BuildPlan(
             key=(self.name, workload.build_tags),
             args=["test", *tags, "-c", "."],

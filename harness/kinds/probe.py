@@ -17,6 +17,7 @@ from harness.kinds.base import (
     WorkloadKind,
     derived_metrics,
     read_text,
+    tag_flags,
 )
 from harness.parse import (
     TraceSummary,
@@ -37,8 +38,7 @@ class ProbeKind(WorkloadKind):
     traceable = True
 
     def build(self, workload: Workload, workloads_dir: Path, goroot: Path) -> BuildPlan:
-        tags = ["-tags", ",".join(workload.build_tags)] if workload.build_tags else []
-        suffix = "".join(f"-{t}" for t in workload.build_tags)
+        tags, suffix = tag_flags(workload)
         return BuildPlan(
             key=(self.name, workload.build_tags),
             args=["build", *tags, "./cmd/probe"],
