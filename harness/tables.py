@@ -93,7 +93,17 @@ TABLES = (
     "perf_stacks",
     "trace_goroutines",
     "trace_stw",
+    "bench_config",
 )
+# The `key: value` configuration lines `go test -bench` printed (goos, goarch, cpu, pkg),
+# per process: bench.txt's headers, read here so the report never opens raw/.
+BENCH_CONFIG_COLUMNS = {
+    "variant": "str",
+    "workload": "str",
+    "rep": "int64",
+    "key": "str",
+    "value": "str",
+}
 PERF_COLUMNS = {
     "variant": "str",
     "workload": "str",
@@ -114,6 +124,7 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
     "perf_stacks": PERF_STACKS_COLUMNS,
     "trace_goroutines": TRACE_GOROUTINES_COLUMNS,
     "trace_stw": TRACE_STW_COLUMNS,
+    "bench_config": BENCH_CONFIG_COLUMNS,
 }
 
 

@@ -61,6 +61,10 @@ def test_the_schema_1_run_re_renders_to_the_same_verdicts(old_run: Path):
     have = {tuple(r[k] for k in KEY): r["verdict"] for r in got}
     assert len(want) == 292
     assert have == want
+    # bench.txt's headers come from what `go test` printed, via the bench_config table
+    # (the report never opens raw/).
+    bench = (old_run / "bench.txt").read_text()
+    assert "goos: linux" in bench and "pkg: stwbench/workloads" in bench
 
 
 def test_report_recomputes_the_phases_with_another_after_stw_window(old_run: Path):

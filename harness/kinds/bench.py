@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from harness.kinds.base import (
     BuildPlan,
     CommandContext,
@@ -43,6 +45,10 @@ class _Benchmarks(WorkloadKind):
         ctx.warn("bench", bench)
         frame = samples_frame(bench, run_id=ctx.run_id, **ctx.ids)
         ctx.add_rows("samples", frame)
+        ctx.add_rows(
+            "bench_config",
+            pd.DataFrame([{**ctx.ids, "key": k, "value": v} for k, v in bench.config.items()]),
+        )
         medians = {str(k): float(v) for k, v in frame.groupby("metric")["value"].median().items()}
         summary = derived_metrics(medians)
         if ctx.cpu_s is not None and ctx.benchtime:

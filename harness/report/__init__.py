@@ -93,7 +93,11 @@ def render_report(
     samples = flat_phases(inputs.frames["samples"])
     pyperf_paths, omitted = write_pyperf(inputs.run_dir, samples, inputs.variants, inputs.baseline)
     paths[BENCH_TXT] = write_bench(
-        inputs.layout.output(BENCH_TXT), samples, inputs.manifest, inputs.variants
+        inputs.layout.output(BENCH_TXT),
+        samples,
+        inputs.manifest,
+        inputs.variants,
+        inputs.frames["bench_config"],
     )
     paths.update(write_summaries(inputs))
     paths.update(pyperf_paths)

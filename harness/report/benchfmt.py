@@ -27,9 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.parse import parse_bench
-from harness.report.derive import process_slugs
-from harness.rundir import Manifest, RunLayout, layout
+from harness.rundir import Manifest
 
 _SPACE = re.compile(r"\s+")
 _CONFIG_KEYS = ("goos", "goarch", "cpu")
@@ -51,8 +49,9 @@ def format_bench(
     samples: pd.DataFrame,
     manifest: Manifest,
     variants: list[str],
-    run_dir: Path | None = None,
+    config: pd.DataFrame | None = None,
 ) -> str:
+    """`config`: the bench_config table (what `go test` printed, per process)."""
     lines = [
         f"# stwbench run {manifest.run_id or '?'}: one line per process and benchmark",
         "# compare with: benchstat -col toolchain bench.txt",
@@ -67,14 +66,14 @@ def format_bench(
     present += [v for v in samples["variant"].astype(str).unique() if v not in present]
     for variant in present:
         mine = samples[samples["variant"] == variant]
-        config = _go_config(manifest, run_dir, variant, mine["workload"].astype(str).unique())
+        found = _go_config(manifest, config, variant, mine["workload"].astype(str).unique())
         lines.append(f"toolchain: {variant}")
-        lines += [f"{key}: {config.get(key, '')}".rstrip() for key in _CONFIG_KEYS]
+        lines += [f"{key}: {found.get(key, '')}".rstrip() for key in _CONFIG_KEYS]
         for workload in workloads:
             rows = mine[mine["workload"] == workload]
             if rows.empty:
                 continue
-            pkg = _go_config(manifest, run_dir, variant, [workload]).get("pkg", "")
+            pkg = _go_config(manifest, config, variant, [workload]).get("pkg", "")
             lines.append(f"pkg: {pkg}".rstrip())
             iterations = int(benchtime.get(workload) or 1)
             for (_, benchmark), process in rows.groupby(["rep", "benchmark"], sort=True):
@@ -91,26 +90,28 @@ def format_bench(
     return "\n".join(lines)
 
 
-def write_bench(path: Path, samples: pd.DataFrame, manifest: Manifest, variants: list[str]) -> Path:
-    path.write_text(format_bench(samples, manifest, variants, path.parent))
+def write_bench(
+    path: Path,
+    samples: pd.DataFrame,
+    manifest: Manifest,
+    variants: list[str],
+    config: pd.DataFrame | None = None,
+) -> Path:
+    path.write_text(format_bench(samples, manifest, variants, config))
     return path
 
 
-def _go_config(manifest: Manifest, run_dir: Path | None, variant: str, workloads) -> dict[str, str]:
-    """goos/goarch/cpu/pkg as `go test` printed them, else from the binary's build info."""
+def _go_config(
+    manifest: Manifest, table: pd.DataFrame | None, variant: str, workloads
+) -> dict[str, str]:
+    """goos/goarch/cpu/pkg as `go test` printed them (the first process of the variant and
+    workload that printed any), else from the binary's build info."""
     config: dict[str, str] = {}
-    slugs = process_slugs(manifest)
     for workload in workloads:
-        for (v, w, _, _), slug in slugs.items():
-            if v != variant or w != workload or run_dir is None:
-                continue
-            stdout = RunLayout(run_dir).item(slug) / layout.STDOUT
-            try:
-                text = stdout.read_text(errors="replace")
-            except OSError:
-                continue
-            found = parse_bench(text).config
-            if found:
+        if table is not None and not table.empty:
+            mine = table[(table["variant"] == variant) & (table["workload"] == workload)]
+            for _, process in mine.groupby("rep", sort=True):
+                found = dict(zip(process["key"], process["value"], strict=True))
                 return {k: found[k] for k in (*_CONFIG_KEYS, "pkg") if k in found}
         build = manifest.builds.get(variant, {}).get(workload)
         config.update(_build_info(build.version_m if build is not None else ""))
