@@ -257,10 +257,10 @@ def test_config_series_union_of_workloads_and_quick(tmp_path):
     config = load_config(REPO / "nightly.toml")
     assert [s.name for s in config.series] == ["go1.27", "runqget-priority"]
     assert config.series[1].patches == (str(REPO / "patches" / "runqget-priority.patch"),)
-    assert len(config.workloads()) == len(SUITES["default"]) == 12 and config.reps == 10
+    assert len(config.workloads()) == len(SUITES["default"]) == 12 and config.options.reps == 10
     config.quick()
     assert [w.name for w in config.workloads()] == ["probe", "Scheduler", "BurstSpawn"]
-    assert config.reps == 5 and config.target_seconds == 0.3
+    assert config.options.reps == 5 and config.target_seconds == 0.3
 
     mixed = tmp_path / "mixed.toml"
     mixed.write_text(
