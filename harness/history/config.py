@@ -43,25 +43,24 @@ from harness.runs import quick_workloads, resolve_workloads
 
 @dataclass(frozen=True)
 class Series:
-    name: str
-    go: str | None
-    goroot: str | None
-    mode: str
-    patches: tuple[str, ...]
-    env: dict[str, str]
+    recipe: Variant  # the run's variant for this series: same name, same toolchain recipe
     workloads: str
     control: bool = False
 
+    @property
+    def name(self) -> str:
+        return self.recipe.name
+
+    @property
+    def patches(self) -> tuple[str, ...]:
+        return self.recipe.patches
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.recipe.env
+
     def variant(self) -> Variant:
-        """The run's variant for this series: same name, same toolchain recipe."""
-        return Variant(
-            name=self.name,
-            go=self.go,
-            goroot=self.goroot,
-            patches=self.patches,
-            mode=self.mode,
-            env=dict(self.env),
-        )
+        return self.recipe
 
     def selected(self) -> list[Workload]:
         return resolve_workloads(self.workloads)
@@ -107,12 +106,7 @@ def load_config(path: Path) -> NightlyConfig:
         raise UsageError(f"--config {path}: [detection]: {exc}") from exc
     series = [
         Series(
-            name=s.name,
-            go=s.go,
-            goroot=s.goroot,
-            mode=s.mode,
-            patches=s.resolved_patches(path.parent),
-            env=dict(s.env),
+            recipe=s.variant(path.parent),
             workloads=s.workloads or parsed.workloads,
             control=s.control,
         )

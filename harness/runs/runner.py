@@ -357,6 +357,8 @@ def _toolchains(run: Run) -> dict[str, Toolchain]:
             mode=t.provenance["mode"],
             executor=t.provenance["executor"],
             patches=[PatchRecord(**p) for p in t.provenance["patches"]],
+            git=t.provenance["source"].get("git"),
+            bootstrap=(t.provenance["source"].get("bootstrap") or {}).get("version"),
             # --no-gate: neither run nor judged, even when the toolchain has a record
             gate=GateRecord(**t.provenance["gate"])
             if run.options.gate and t.provenance.get("gate")

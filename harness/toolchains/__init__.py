@@ -16,6 +16,7 @@ from harness.toolchains.builder import (
 )
 from harness.toolchains.gate import GATE_TESTS, gate_is_current, run_gate
 from harness.toolchains.goenv import go_env
+from harness.toolchains.sources import first_parent_commits, resolve_commit
 
 __all__ = [
     "GATE_TESTS",
@@ -23,8 +24,10 @@ __all__ = [
     "ToolchainSpec",
     "build",
     "find_toolchain",
+    "first_parent_commits",
     "gate_is_current",
     "go_env",
     "list_toolchains",
+    "resolve_commit",
     "run_gate",
 ]

