@@ -16,6 +16,7 @@ from rich.markup import escape
 from harness import __version__
 from harness.commands import ab as ab_command
 from harness.commands import bisect as bisect_command
+from harness.commands import compare as compare_command
 from harness.commands import nightly as nightly_command
 from harness.commands import report as report_command
 from harness.commands import run as run_command
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     ab_command.register(commands)
     report_command.register(commands)
     nightly_command.register(commands)
+    compare_command.register(commands)
     bisect_command.register(commands)
     return parser
 

@@ -132,7 +132,19 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "--workloads",
         default="default",
         metavar="SEL",
-        help=f"suite ({', '.join(SUITES)}) or comma-separated workload names",
+        help=f"suite ({', '.join(SUITES)}) or comma-separated workload names; "
+        "goroot:PKG[/BENCHMARK|/REGEX] for a std package's own benchmarks (goroot:sync, "
+        "goroot:net/http/BenchmarkServer)",
+    )
+    parser.add_argument(
+        "--bench-pkg",
+        dest="bench_pkgs",
+        action="append",
+        default=[],
+        metavar="DIR[:REGEX]",
+        help="your own benchmark package (a directory of a module with std-only or vendored "
+        "dependencies), every benchmark or those REGEX matches, under the same protocol "
+        "(repeat; added to --workloads, or alone with --workloads none)",
     )
     parser.add_argument(
         "--reps",
@@ -313,7 +325,9 @@ def new_run_from_args(args: argparse.Namespace, *, aa: bool = False, quick: bool
         options = quick_options(options)
     if not options.claims and patches_want_claims(variants):
         options = options.model_copy(update={"claims": True})
-    return create_run(args.out, variants, resolve_workloads(args.workloads), options, aa_arm=aa_arm)
+    selector = "" if args.workloads == "none" else args.workloads
+    workloads = resolve_workloads(selector, args.bench_pkgs)
+    return create_run(args.out, variants, workloads, options, aa_arm=aa_arm)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

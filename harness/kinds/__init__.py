@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 from harness.kinds.base import BuildPlan, CommandContext, ParseContext, WorkloadKind
-from harness.kinds.bench import BenchKind, GorootKind, bench_args
+from harness.kinds.bench import BenchKind, GorootKind, PackageKind, bench_args
 from harness.kinds.probe import ProbeKind
 from harness.rundir import Workload
 
-KINDS: dict[str, WorkloadKind] = {k.name: k for k in (BenchKind(), ProbeKind(), GorootKind())}
+KINDS: dict[str, WorkloadKind] = {
+    k.name: k for k in (BenchKind(), ProbeKind(), GorootKind(), PackageKind())
+}
 
 
 def kind_of(workload: Workload) -> WorkloadKind:

@@ -20,12 +20,14 @@ from harness.kinds.base import (
 )
 from harness.parse import parse_bench, samples_frame
 from harness.rundir import Workload, layout
+from harness.toolchains import tree_sha256
 
 
 def bench_args(workload: Workload, benchtime: int, gomaxprocs: int) -> list[str]:
+    selected = workload.pattern or f"^Benchmark{workload.benchmark}$"
     return [
         "-test.run=^$",
-        f"-test.bench=^Benchmark{workload.benchmark}$",
+        f"-test.bench={selected}",
         f"-test.benchtime={benchtime}x",
         "-test.count=1",
         "-test.benchmem",
@@ -72,12 +74,35 @@ class BenchKind(_Benchmarks):
 
 
 class GorootKind(_Benchmarks):
+    """A std package's own benchmarks: `goroot:runtime/CreateGoroutines`, `goroot:sync`,
+    `goroot:net/http/BenchmarkServer.*` (harness/runs/workloads.py parses the selector)."""
+
     name = "goroot"
 
     def build(self, workload: Workload, workloads_dir: Path, goroot: Path) -> BuildPlan:
+        package = workload.package or "runtime"
         return BuildPlan(
-            key=(self.name,),
-            args=["test", "-c", "runtime"],
-            cwd=goroot / "src" / "runtime",
-            out_name="runtime.test",
+            key=(self.name, package),
+            args=["test", "-c", package],
+            cwd=goroot / "src" / package,
+            out_name=f"{package.replace('/', '_')}.test",
+        )
+
+
+class PackageKind(_Benchmarks):
+    """A user's own benchmark package (`--bench-pkg DIR[:REGEX]`): `go test -c` in that
+    directory (a module with std-only or vendored dependencies: no module proxy here),
+    the binary keyed by the package tree's content, run in that directory."""
+
+    name = "gopkg"
+
+    def build(self, workload: Workload, workloads_dir: Path, goroot: Path) -> BuildPlan:
+        directory = Path(workload.package)
+        vendored = ["-mod=vendor"] if (directory / "vendor").is_dir() else []
+        content = tree_sha256(directory)[:16]
+        return BuildPlan(
+            key=(self.name, workload.package, content),
+            args=["test", *vendored, "-c", "."],
+            cwd=directory,
+            out_name=f"pkg-{directory.name}-{content}.test",
         )

@@ -19,6 +19,7 @@ world's to add.
 from __future__ import annotations
 
 import os
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -86,7 +87,7 @@ EnvPairs = Annotated[
     PlainSerializer(lambda pairs: dict(pairs), return_type=dict),
 ]
 
-WorkloadKindName = Literal["bench", "probe", "goroot"]
+WorkloadKindName = Literal["bench", "probe", "goroot", "gopkg"]
 
 
 class Workload(Record):
@@ -98,6 +99,8 @@ class Workload(Record):
     name: str  # unique in a run; used in paths and tables
     kind: WorkloadKindName
     benchmark: str = ""  # Go benchmark name without the "Benchmark" prefix
+    pattern: str = ""  # instead of `benchmark`: a -test.bench regex (every match, one process)
+    package: str = ""  # goroot: a std import path (default runtime); gopkg: a directory
     gomaxprocs: int | None = None  # pinned (the GOMAXPROCS=1 starvation check), else the list
     probe_duration_s: float = 2.0
     args: tuple[str, ...] = ()  # extra command-line arguments (the probe's -creator)
@@ -125,7 +128,8 @@ class RunItem(Record):
 
 
 def _safe(name: str) -> str:
-    return name.replace("/", "_").replace(":", "_").replace("@", "_").replace("=", "")
+    """A workload name as one path element: `=` dropped, anything but [A-Za-z0-9._-] → _."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name.replace("=", ""))
 
 
 # --- what happened: processes, sessions, environment ---------------------------------

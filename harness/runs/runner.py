@@ -449,7 +449,9 @@ def _calibrate_one(
                 check=False,
             )
             parsed = parse_bench(result.stdout)
-            ns_per_op = next((r.metrics.get("ns/op") for r in parsed.results), None)
+            # A pattern may select several benchmarks, all run N times: calibrate the
+            # process's total, the sum of their ns/op.
+            ns_per_op = sum(r.metrics.get("ns/op", 0.0) for r in parsed.results)
             if result.returncode != 0 or not ns_per_op:
                 console.print(
                     f"[yellow]calibration of {workload.name} failed "

@@ -16,6 +16,9 @@ Three kinds:
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from harness.errors import UsageError
 from harness.rundir import Workload
 
@@ -94,8 +97,55 @@ def quick_workloads(selector: str) -> str:
     return "quick" if selector == "default" else selector
 
 
-def resolve_workloads(selector: str) -> list[Workload]:
-    """`default`, `quick`, `goroot:runtime`, or a comma list of names (suites may mix in)."""
+_REGEX_CHARS = set(".*+?[](){}|^$\\")
+
+
+def goroot_workload(selector: str) -> Workload:
+    """`goroot:PKG[/NAME|/REGEX]`: a std package's benchmarks. The last element is a
+    benchmark when it starts upper-case (`goroot:runtime/CreateGoroutines`, with or
+    without the `Benchmark` prefix) or holds regex characters (`goroot:sync/Mutex.*`,
+    matched against the full `BenchmarkX` name); else it is part of the package, and
+    every benchmark of it runs (`goroot:sync`)."""
+    path = selector.removeprefix("goroot:").strip("/")
+    package, _, last = path.rpartition("/")
+    if not path or not re.fullmatch(r"[A-Za-z0-9_./*+?\[\](){}|^$\\-]+", path):
+        raise UsageError(f"{selector!r}: want goroot:PKG[/BENCHMARK|/REGEX], e.g. goroot:sync")
+    if package and (last[:1].isupper() or _REGEX_CHARS & set(last)):
+        if _REGEX_CHARS & set(last):
+            try:
+                re.compile(last)
+            except re.error as exc:
+                raise UsageError(f"{selector!r}: bad benchmark regex {last!r}: {exc}") from exc
+            return Workload(name=selector, kind="goroot", package=package, pattern=last)
+        return Workload(
+            name=selector, kind="goroot", package=package, benchmark=last.removeprefix("Benchmark")
+        )
+    return Workload(name=selector, kind="goroot", package=path, pattern=".")
+
+
+def package_workload(spec: str) -> Workload:
+    """`--bench-pkg DIR[:REGEX]`: the benchmarks of a user's package directory (all of
+    them, or those REGEX matches)."""
+    directory, _, pattern = spec.partition(":")
+    path = Path(directory).expanduser().resolve()
+    if not path.is_dir() or not any(path.glob("*_test.go")):
+        raise UsageError(f"--bench-pkg {spec!r}: {path} is not a directory with *_test.go files")
+    if not (path / "go.mod").exists() and not any(
+        p.joinpath("go.mod").exists() for p in path.parents
+    ):
+        raise UsageError(f"--bench-pkg {spec!r}: {path} is not inside a Go module (no go.mod)")
+    if pattern:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise UsageError(f"--bench-pkg {spec!r}: bad regex {pattern!r}: {exc}") from exc
+    name = f"pkg:{path.name}" + (f"/{pattern}" if pattern else "")
+    return Workload(name=name, kind="gopkg", package=str(path), pattern=pattern or ".")
+
+
+def resolve_workloads(selector: str, bench_pkgs: list[str] = ()) -> list[Workload]:
+    """`default`, `quick`, `goroot:runtime`, `goroot:PKG[/REGEX]`, or a comma list of names
+    (suites may mix in); plus a workload per `--bench-pkg DIR[:REGEX]`."""
     chosen: list[Workload] = []
     known = {w.name: w for suite in SUITES.values() for w in suite}
     for part in (p.strip() for p in selector.split(",") if p.strip()):
@@ -103,13 +153,14 @@ def resolve_workloads(selector: str) -> list[Workload]:
             chosen.extend(SUITES[part])
         elif part in known:
             chosen.append(known[part])
-        elif part.startswith("goroot:runtime/"):
-            chosen.append(Workload(name=part, kind="goroot", benchmark=part.split("/", 1)[1]))
+        elif part.startswith("goroot:"):
+            chosen.append(goroot_workload(part))
         else:
             raise UsageError(
                 f"unknown workload {part!r}; suites: {', '.join(SUITES)}; "
                 f"workloads: {', '.join(sorted(known))}"
             )
+    chosen += [package_workload(spec) for spec in bench_pkgs]
     unique = list({w.name: w for w in chosen}.values())
     if not unique:
         raise UsageError("--workloads selected nothing")

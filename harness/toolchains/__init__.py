@@ -16,7 +16,7 @@ from harness.toolchains.builder import (
 )
 from harness.toolchains.gate import GATE_TESTS, gate_is_current, run_gate
 from harness.toolchains.goenv import go_env
-from harness.toolchains.sources import first_parent_commits, resolve_commit
+from harness.toolchains.sources import first_parent_commits, resolve_commit, tree_sha256
 
 __all__ = [
     "GATE_TESTS",
@@ -30,4 +30,5 @@ __all__ = [
     "list_toolchains",
     "resolve_commit",
     "run_gate",
+    "tree_sha256",
 ]
