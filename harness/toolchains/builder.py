@@ -135,6 +135,7 @@ def _build_into(
     with console.status(f"copying go{source.version} GOROOT"):
         sources.copy_goroot(source.goroot, goroot)
     apply_series(series, goroot, go_version=source.version)
+    sources.write_devel_version(goroot, source)
     bootstrap = source.bootstrap or source
     if executor is None and source.bootstrap is not None:
         _borrow_tools(goroot, source)  # source mode: the bootstrap's go and tools

@@ -300,8 +300,8 @@ def first_parent_commits(repo: Path, good: str, bad: str) -> list[tuple[str, str
 
 def git_source(repo: Path, ref: str, bootstrap: str | None = None) -> GoSource:
     """A commit of a git repository holding a GOROOT, exported once into the cache
-    (keyed by its tree hash), with the version cmd/dist would derive from git
-    (`go1.27-devel_<hash> <date>`, as VERSION) so the export builds without .git."""
+    (keyed by its tree hash). Its version is the one cmd/dist derives from git,
+    `1.27-devel_<hash> <date>` (write_devel_version puts it into a build's copy)."""
     repo = repo.expanduser().resolve()
     if not repo.exists():
         raise UsageError(f"--go-git {repo}: no such directory")
@@ -339,10 +339,12 @@ def git_source(repo: Path, ref: str, bootstrap: str | None = None) -> GoSource:
         version = first.strip().removeprefix("go")
     subject = _git(repo, "log", "-n", "1", "--format=format:%s", commit, what="no log").strip()
     date = _git(repo, "log", "-n", "1", "--format=format:%cI", commit, what="no log").strip()
-    exported = cache.subdir("sources") / f"git-{tree[:16]}"
+    # Keyed by the tree: commits with the same contents share one export. The version
+    # (it names the commit) is written into each build's copy (builder), not here.
+    exported = cache.subdir("sources") / f"gittree-{tree[:16]}"
     if not (exported / "go" / "src" / "runtime" / "proc.go").exists():
-        with cache.locked(f"git-{tree[:16]}"), cache.staging(exported) as work:
-            _export(repo, commit, work / "go", version)
+        with cache.locked(f"gittree-{tree[:16]}"), cache.staging(exported) as work:
+            _export(repo, commit, work / "go")
     return GoSource(
         kind="go-git",
         version=version,
@@ -361,7 +363,7 @@ def git_source(repo: Path, ref: str, bootstrap: str | None = None) -> GoSource:
     )
 
 
-def _export(repo: Path, commit: str, dest: Path, version: str) -> None:
+def _export(repo: Path, commit: str, dest: Path) -> None:
     dest.mkdir(parents=True)
     with console.status(f"exporting {commit[:12]} from {repo}"):
         archive = subprocess.Popen(
@@ -372,11 +374,14 @@ def _export(repo: Path, commit: str, dest: Path, version: str) -> None:
         archive.stdout.close()
         if archive.wait() != 0 or untar.returncode != 0:
             raise EnvironmentProblem(f"git archive {commit} from {repo} failed")
-    if not (dest / "VERSION").exists():
-        # The version cmd/dist's findgoversion would compute from git (the export has no
-        # .git). Not VERSION.cache: `dist bootstrap -a` deletes that before it reads the
-        # version again.
-        (dest / "VERSION").write_text(f"go{version}\n")
+
+
+def write_devel_version(goroot: Path, source: GoSource) -> None:
+    """A go-git tree without VERSION gets the version cmd/dist's findgoversion would have
+    computed from git (the copy has no .git). Not VERSION.cache: `dist bootstrap -a`
+    deletes that before it reads the version again."""
+    if source.git is not None and not (goroot / "VERSION").exists():
+        (goroot / "VERSION").write_text(f"go{source.version}\n")
 
 
 def tree_sha256(root: Path) -> str:
