@@ -263,3 +263,29 @@ def edit_file(rel: str, old: str, new: str):
         path.write_text(text.replace(old, new, 1))
 
     return edit
+
+
+def kill_when(args: list, ready, *, timeout: float = 900, poll: float = 0.2) -> None:
+    """Run `stwbench *args` and SIGKILL it as soon as `ready()` holds (a killed run, ab or
+    bisect, to be resumed); fail if it ends on its own first or `timeout` passes."""
+    import signal
+    import time
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", *map(str, args)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + timeout
+    try:
+        while not ready():
+            assert process.poll() is None, process.stderr.read()[-2000:]
+            assert time.monotonic() < deadline, f"not ready after {timeout:.0f} s"
+            time.sleep(poll)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()

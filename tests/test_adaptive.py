@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import json
 import math
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from harness.adaptive import fitting_blocks, wanted_blocks
-from tests.conftest import GO, REPO, RUNQGET, stwbench
+from tests.conftest import GO, RUNQGET, kill_when, stwbench
 
 pytestmark = pytest.mark.slow  # real toolchains and processes: the fast lane skips it
 
@@ -81,23 +77,13 @@ def test_unreachable_target_stops_at_max_reps(tmp_path):
 
 def test_killed_adaptive_run_resumes_its_loop(tmp_path):
     out = tmp_path / "runs"
-    command = [sys.executable, "-m", "harness.cli", "ab", *TINY, "--reps", "2", "--until-ci",
-               "0.01", "--max-reps", "3", "--seed", "4", "--out", str(out)]  # fmt: skip
-    process = subprocess.Popen(
-        command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    deadline = time.monotonic() + 600
-    try:
-        while time.monotonic() < deadline:  # kill it inside the first added block
-            if list(out.glob("*/raw/*/*/gomaxprocs2-rep003/status.json")):
-                break
-            assert process.poll() is None, process.stderr.read()[-2000:]
-            time.sleep(0.05)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
+    command = ["ab", *TINY, "--reps", "2", "--until-ci", "0.01", "--max-reps", "3", "--seed",
+               "4", "--out", out]  # fmt: skip
+    # Kill it inside the first added block.
+    kill_when(
+        command, lambda: bool(list(out.glob("*/raw/*/*/gomaxprocs2-rep003/status.json"))),
+        timeout=600, poll=0.05,
+    )  # fmt: skip
     [run_dir] = [p for p in out.iterdir() if p.is_dir() and not p.is_symlink()]
     killed = json.loads((run_dir / "manifest.json").read_text())
     adaptive = killed["adaptive"]

@@ -14,7 +14,7 @@ import pytest
 
 from harness.errors import UsageError
 from harness.toolchains import ToolchainSpec, build, sources
-from tests.conftest import GO, edit_file, make_go_repo, stwbench
+from tests.conftest import GO, edit_file, kill_when, make_go_repo, stwbench
 
 pytestmark = pytest.mark.slow
 
@@ -164,30 +164,14 @@ def test_bisect_names_the_commit_that_made_goroutine_creation_slow(spin_repo, tm
 
 
 def test_a_killed_bisect_resumes_to_the_same_answer(spin_repo, tmp_path):
-    import signal
-    import sys
-    import time
-
-    from tests.conftest import REPO
-
     repo, commits = spin_repo
+
+    def in_second_step() -> bool:
+        states = list(tmp_path.glob("bisect-*/bisect.json"))
+        return bool(states) and len(json.loads(states[0].read_text())["steps"]) >= 2
+
     ends = ["--good", commits[0], "--bad", commits[-1]]
-    command = [sys.executable, "-m", "harness.cli", "bisect", "--go-git", str(repo), *ends,
-               *BISECT, "--out", str(tmp_path)]  # fmt: skip
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 900
-    try:
-        while time.monotonic() < deadline:  # kill it inside the second step
-            states = list(tmp_path.glob("bisect-*/bisect.json"))
-            if states and len(json.loads(states[0].read_text())["steps"]) >= 2:
-                break
-            assert process.poll() is None, process.stderr.read()[-2000:]
-            time.sleep(0.2)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
+    kill_when(["bisect", "--go-git", repo, *ends, *BISECT, "--out", tmp_path], in_second_step)
     [root] = list(tmp_path.glob("bisect-*"))
     assert _answer(tmp_path)["culprit"] is None
     result = stwbench("bisect", "--resume", root)

@@ -10,10 +10,7 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +19,7 @@ import pytest
 from harness.runs.plan import run_order
 from harness.runs.variants import Variant, variants_from_toml
 from harness.runs.workloads import SUITES, resolve_workloads
-from tests.conftest import GO, REPO, RUNQGET, stwbench
+from tests.conftest import GO, REPO, RUNQGET, kill_when, stwbench
 
 pytestmark = pytest.mark.slow  # real toolchains and processes: the fast lane skips it
 
@@ -135,43 +132,14 @@ def test_report_tables_are_a_pure_function_of_raw(short_run, tmp_path):
 
 def test_killed_run_resumes_without_redoing_finished_processes(tmp_path):
     out = tmp_path / "runs"
-    command = [
-        sys.executable,
-        "-m",
-        "harness.cli",
-        "run",
-        "--go",
-        GO,
-        "--patch",
-        str(RUNQGET),
-        *FAST,
-        "--workloads",
-        "Scheduler",
-        "--reps",
-        "4",
-        "--gomaxprocs",
-        "2",
-        "--seed",
-        "3",
-        "--out",
-        str(out),
-    ]
-    process = subprocess.Popen(
-        command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    deadline = time.monotonic() + 900
-    try:
-        while time.monotonic() < deadline:
-            done = [p for p in out.glob("*/raw/*/*/*/status.json") if "latest" not in p.parts]
-            if len(done) >= 3:
-                break
-            assert process.poll() is None, process.stderr.read()[-2000:]
-            time.sleep(0.2)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
+    command = ["run", "--go", GO, "--patch", RUNQGET, *FAST, "--workloads", "Scheduler",
+               "--reps", "4", "--gomaxprocs", "2", "--seed", "3", "--out", out]  # fmt: skip
+
+    def three_done() -> bool:
+        done = [p for p in out.glob("*/raw/*/*/*/status.json") if "latest" not in p.parts]
+        return len(done) >= 3
+
+    kill_when(command, three_done)
     run_dir = only_run_dir(out)
     before = {
         p.parent.name + p.parent.parent.parent.name: p.read_text()
