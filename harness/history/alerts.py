@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -90,8 +91,16 @@ def _patch_name(patch: dict) -> str:
     return str(patch.get("name") or patch.get("path") or "?")
 
 
-def toolchain_change(last_good: Mapping | None, first_bad: Mapping | None) -> tuple[str, dict]:
-    """(one line for people, the structured difference) between two nights' rows."""
+def toolchain_change(
+    last_good: Mapping | None,
+    first_bad: Mapping | None,
+    *,
+    workload: str | None = None,
+    metric: str | None = None,
+) -> tuple[str, dict]:
+    """(one line for people, the structured difference) between two nights' rows. For a
+    go-git series whose commit moved, both name the `stwbench bisect` command that finds
+    the commit (for the alert's workload and metric)."""
     if not last_good or not first_bad:
         return "toolchain change unknown (a night's record is missing)", {}
     detail: dict = {
@@ -126,6 +135,13 @@ def toolchain_change(last_good: Mapping | None, first_bad: Mapping | None) -> tu
             k for k in env_before.keys() | env_after.keys() if env_before.get(k) != env_after.get(k)
         )
         parts.append("env " + ", ".join(changed))
+    commits = _commits(last_good, first_bad)
+    if commits is not None:
+        repository, good, bad = commits
+        parts.append(f"commit {good[:12]} → {bad[:12]}")
+        command = bisect_command(repository, good, bad, workload, metric)
+        detail["git"] = {"repository": repository, "last_good": good, "first_bad": bad}
+        detail["bisect"] = command
     key_before, key_after = last_good.get("toolchain_key"), first_bad.get("toolchain_key")
     if key_before == key_after:
         return (
@@ -134,7 +150,40 @@ def toolchain_change(last_good: Mapping | None, first_bad: Mapping | None) -> tu
             {**detail, "changed": False},
         )
     parts.append(f"key {str(key_before)[:12]} → {str(key_after)[:12]}")
+    if "bisect" in detail:
+        parts.append(f"bisect: {detail['bisect']}")
     return "; ".join(parts), {**detail, "changed": True}
+
+
+def _source(row: Mapping) -> dict:
+    raw = row.get("source_json")
+    try:
+        return json.loads(raw) if isinstance(raw, str) and raw else {}
+    except ValueError:
+        return {}
+
+
+def _commits(last_good: Mapping, first_bad: Mapping) -> tuple[str, str, str] | None:
+    """(repository, good commit, bad commit) when both nights built commits of one
+    repository and the commit moved."""
+    before, after = _source(last_good), _source(first_bad)
+    good, bad = before.get("commit"), after.get("commit")
+    repository = after.get("repository")
+    if not good or not bad or good == bad or before.get("repository") != repository:
+        return None
+    return str(repository), str(good), str(bad)
+
+
+def bisect_command(
+    repository: str, good: str, bad: str, workload: str | None, metric: str | None
+) -> str:
+    parts = ["stwbench bisect", f"--go-git {shlex.quote(repository)}", f"--good {good[:12]}",
+             f"--bad {bad[:12]}"]  # fmt: skip
+    if workload:
+        parts.append(f"--workload {shlex.quote(workload)}")
+    if metric:
+        parts.append(f"--metric {shlex.quote(metric)}")
+    return " ".join(parts)
 
 
 # --- one line per alert ---------------------------------------------------------------

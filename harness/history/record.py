@@ -69,6 +69,7 @@ class SeriesNight:
     control: bool = False
     processes_ok: int = 0
     processes_failed: int = 0
+    source: dict | None = None  # go-git: repository, ref, commit, tree, subject, date
 
 
 @dataclass
@@ -191,6 +192,7 @@ def _insert_night(
             processes_failed=int(entry.processes_failed),
             stwbench_version=__version__,
             created_at=_now(),
+            source_json=json.dumps(entry.source, sort_keys=True) if entry.source else None,
         )
     )
     night_id = int(result.inserted_primary_key[0])
@@ -281,7 +283,12 @@ def _judge(
         step = (*(finding[k] for k in KEY), first_bad, finding["status"])
         if step in existing_steps:
             continue
-        text, detail = toolchain_change(night_rows.get(last_good), night_rows.get(first_bad))
+        text, detail = toolchain_change(
+            night_rows.get(last_good),
+            night_rows.get(first_bad),
+            workload=str(finding["workload"]),
+            metric=str(finding["metric"]),
+        )
         values = {
             "series": series,
             **{k: str(finding[k]) for k in KEY},

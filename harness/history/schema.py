@@ -11,14 +11,15 @@ a fresh database at once apply it once; running the migrations again is a no-op.
 To change the schema: append a Migration (never edit an applied one), update the tables
 below to match, and add the step to the upgrade test (tests/test_history_db.py).
 
-Current tables (version 2):
+Current tables (version 3):
 
 - nights: one row per (series, night), unique: the toolchain and run that produced it.
   series, night (date), run_id, run_dir, variant, toolchain_key, go_version, mode,
   executor, patches_json ([{name, path, sha256}] in order), env_json, workloads_json,
   reps, gomaxprocs_json, benchtime_json ({workload: N}), machine_json, control (the
   series is an A/A control: a pinned toolchain whose changes are noise), processes_ok,
-  processes_failed, stwbench_version, created_at.
+  processes_failed, stwbench_version, created_at, source_json (v3; null before: a
+  go-git series' commit: {repository, ref, commit, tree, subject, date}).
 - samples: one row per metric value per process, as in a run's `samples` table.
   night_id → nights.id, workload, benchmark, rep, metric, unit, value, better, phase.
 - alerts: one row per detected change (see detect.py and alerts.py).
@@ -160,6 +161,17 @@ def _v2(conn: Connection) -> None:
     sa.Index("ix_samples_night_metric", samples.c.night_id, samples.c.metric).create(conn)
 
 
+def _v3(conn: Connection) -> None:
+    # Plain DDL: SQLite and PostgreSQL both add a nullable column in place.
+    conn.execute(sa.text("ALTER TABLE nights ADD COLUMN source_json TEXT"))
+
+
+def _nights_v3(metadata: sa.MetaData) -> sa.Table:
+    table = _nights_v1(metadata)
+    table.append_column(sa.Column("source_json", sa.Text, nullable=True))
+    return table
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -170,6 +182,7 @@ class Migration:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "nights and samples", _v1),
     Migration(2, "alerts; samples index by night and metric", _v2),
+    Migration(3, "nights.source_json: the commit a go-git series built", _v3),
 )
 LATEST = MIGRATIONS[-1].version
 
@@ -221,6 +234,6 @@ def migrate(conn: Connection, target: int | None = None) -> list[int]:
 # The tables at the latest version, for queries.
 metadata = sa.MetaData()
 schema_version = _schema_version(metadata)
-nights = _nights_v1(metadata)
+nights = _nights_v3(metadata)
 samples = _samples_v1(metadata)
 alerts = _alerts_v2(metadata)
