@@ -276,6 +276,10 @@ def resolve_commit(repo: Path, ref: str) -> str:
     """The commit hash `ref` names in `repo` (a UsageError naming the ref if none)."""
     repo = repo.expanduser().resolve()
     _git(repo, "rev-parse", "--git-dir", what="not a git repository")
+    top = Path(_git(repo, "rev-parse", "--show-toplevel", what="no work tree").strip()).resolve()
+    if top != repo:
+        # A directory inside another repository: its commits are the outer one's.
+        raise UsageError(f"--go-git {repo}: not the top of a git repository (it is inside {top})")
     return _git(
         repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", what=f"unknown ref {ref!r}"
     ).strip()
