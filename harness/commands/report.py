@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from harness.commands.options import build_options
 from harness.commands.run import add_after_stw_argument, add_equivalence_argument
 from harness.console import console
-from harness.errors import UsageError
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -33,8 +33,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from harness.rundir import RunDir
 
     RunDir.open(args.run_dir)  # not a run directory, or a bad manifest: exit 2 now
-    if args.trace_after_stw_us is not None and args.trace_after_stw_us <= 0:
-        raise UsageError("--trace-after-stw-us wants a positive number of microseconds")
+    build_options({"trace_after_stw_us": args.trace_after_stw_us})  # the model's limits
     from harness.analyze import analyze  # pulls in pandas/matplotlib: only when needed
 
     result = analyze(

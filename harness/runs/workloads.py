@@ -112,15 +112,20 @@ def goroot_workload(selector: str) -> Workload:
         raise UsageError(f"{selector!r}: want goroot:PKG[/BENCHMARK|/REGEX], e.g. goroot:sync")
     if package and (last[:1].isupper() or _REGEX_CHARS & set(last)):
         if _REGEX_CHARS & set(last):
-            try:
-                re.compile(last)
-            except re.error as exc:
-                raise UsageError(f"{selector!r}: bad benchmark regex {last!r}: {exc}") from exc
+            _check_regex(last, f"{selector!r}: bad benchmark regex")
             return Workload(name=selector, kind="goroot", package=package, pattern=last)
         return Workload(
             name=selector, kind="goroot", package=package, benchmark=last.removeprefix("Benchmark")
         )
     return Workload(name=selector, kind="goroot", package=path, pattern=".")
+
+
+def _check_regex(pattern: str, what: str) -> None:
+    """-test.bench takes a Go regexp; Python's refuses the same broken ones we care about."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise UsageError(f"{what} {pattern!r}: {exc}") from exc
 
 
 def package_workload(spec: str) -> Workload:
@@ -135,10 +140,7 @@ def package_workload(spec: str) -> Workload:
     ):
         raise UsageError(f"--bench-pkg {spec!r}: {path} is not inside a Go module (no go.mod)")
     if pattern:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise UsageError(f"--bench-pkg {spec!r}: bad regex {pattern!r}: {exc}") from exc
+        _check_regex(pattern, f"--bench-pkg {spec!r}: bad regex")
     name = f"pkg:{path.name}" + (f"/{pattern}" if pattern else "")
     return Workload(name=name, kind="gopkg", package=str(path), pattern=pattern or ".")
 
