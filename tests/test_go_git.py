@@ -51,6 +51,9 @@ def test_a_commit_builds_in_source_mode_with_its_devel_version_and_provenance(go
     # the commit), not by the ref's name.
     again = build(ToolchainSpec(go_git=repo, ref=commits[1], mode="source"))
     assert again.key == toolchain.key
+    # A hit reports the ref this request named, not the first builder's.
+    assert again.provenance["source"]["git"]["ref"] == commits[1]
+    assert toolchain.provenance["source"]["git"]["ref"] == "master"
 
 
 @pytest.mark.usefixtures("docker_available")
@@ -193,3 +196,56 @@ def test_bisect_refuses_end_points_that_do_not_differ(go_repo, tmp_path):
     result = stwbench("bisect", "--go-git", repo, "--good", commits[1], "--bad", commits[0],
                       "--workload", "BurstSpawn", "--out", tmp_path)  # fmt: skip
     assert result.returncode == 2 and "not an ancestor" in result.stderr
+
+
+# --- a nightly series that follows a branch -------------------------------------------
+
+
+def test_a_nightly_series_following_a_branch_records_each_commit_and_names_the_bisect(
+    go_source, tmp_path
+):
+    """Three nights of a `go_git`/`ref` series: the branch stays on commit 0 for two
+    nights, then moves to the commit that makes goroutine creation spin. Each night
+    records the commit it resolved; the third raises an alert whose `stwbench bisect`
+    command, run as printed, names the commit."""
+    import shlex
+
+    from harness.history.store import History
+
+    repo = tmp_path / "go"
+    commits = make_go_repo(repo, go_source.goroot, [("runtime: spin in newproc", SPIN)])
+    subprocess.run(["git", "-C", str(repo), "branch", "tip", commits[0]], check=True)
+    config = tmp_path / "nightly.toml"
+    config.write_text(
+        "reps = 4\ngomaxprocs = 2\ntarget_seconds = 0.05\n"
+        f'[[series]]\nname = "tip"\ngo_git = "{repo}"\nref = "tip"\nmode = "source"\n'
+        'workloads = "BurstSpawn"\n'
+    )
+    db = f"sqlite:///{tmp_path / 'history.sqlite'}"
+    codes = []
+    for i, night in enumerate(("2026-02-01", "2026-02-02", "2026-02-03")):
+        if i == 2:
+            subprocess.run(["git", "-C", str(repo), "branch", "-f", "tip", commits[1]], check=True)
+        result = stwbench("nightly", "--config", config, "--db", db, "--night", night,
+                          "--out", tmp_path / "results", "--seed", i + 1, "--no-gate",
+                          "--fail-on-regression")  # fmt: skip
+        assert result.returncode in (0, 1), result.stderr[-3000:]
+        codes.append(result.returncode)
+    assert codes == [0, 0, 1]
+    history = History(db)
+    recorded = [json.loads(s) for s in history.nights()["source_json"]]
+    assert [s["commit"] for s in recorded] == [commits[0], commits[0], commits[1]]
+    assert {s["ref"] for s in recorded} == {"tip"} and recorded[2]["repository"] == str(repo)
+    alerts = history.alerts()
+    history.dispose()
+    regression = alerts[(alerts["kind"] == "regression") & (alerts["metric"] == "ns/op")]
+    assert len(regression) == 1, alerts.to_string()
+    detail = json.loads(regression.iloc[0]["toolchain_change_json"])
+    command = detail["bisect"]
+    assert f"--good {commits[0][:12]} --bad {commits[1][:12]}" in command
+    # The command as printed (plus this test's fast settings) finds the commit.
+    args = shlex.split(command)[2:]
+    result = stwbench("bisect", *args, "--mode", "source", "--reps", "4",
+                      "--target-seconds", "0.05", "--out", tmp_path / "bisect")  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert _answer(tmp_path / "bisect")["culprit"]["sha"] == commits[1]

@@ -107,10 +107,10 @@ def build(spec: ToolchainSpec) -> Toolchain:
     key = cache.content_key(inputs)
     entry = toolchains_dir() / key
     if (entry / provenance.PROVENANCE).exists():
-        return Toolchain.load(entry)
+        return _as_requested(Toolchain.load(entry), source)
     with cache.locked(key):
         if (entry / provenance.PROVENANCE).exists():  # built by a concurrent request
-            return Toolchain.load(entry)
+            return _as_requested(Toolchain.load(entry), source)
         cache.sweep_stale_tmp()
         with cache.staging(entry) as work:
             _build_into(work, key, spec, source, series, executor, inputs)
@@ -119,6 +119,18 @@ def build(spec: ToolchainSpec) -> Toolchain:
         f"{'+ ' + ', '.join(p.name for p in series) if series else '(no patches)'}"
     )
     return Toolchain.load(entry)
+
+
+def _as_requested(toolchain: Toolchain, source: sources.GoSource) -> Toolchain:
+    """A cache hit as this request named it. The key holds a commit's tree, not the
+    repository path or ref it was reached by: the provenance file keeps the first
+    builder's, and a nightly series following `tip` must record `tip`, not the ref
+    another run built the same tree from."""
+    if source.git is None:
+        return toolchain
+    record = {**toolchain.provenance}
+    record["source"] = {**record["source"], "git": source.git}
+    return Toolchain(key=toolchain.key, entry=toolchain.entry, provenance=record)
 
 
 def _build_into(
