@@ -20,6 +20,7 @@ from harness.commands import compare as compare_command
 from harness.commands import nightly as nightly_command
 from harness.commands import report as report_command
 from harness.commands import run as run_command
+from harness.commands import sweep as sweep_command
 from harness.commands import toolchain as toolchain_command
 from harness.console import console
 from harness.errors import StwbenchError
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     nightly_command.register(commands)
     compare_command.register(commands)
     bisect_command.register(commands)
+    sweep_command.register(commands)
     return parser
 
 

@@ -52,6 +52,8 @@ class Recipe(_Strict):
     patches: list[str] = Field(default_factory=list)
     mode: Literal["make", "source"] = "make"
     env: dict[str, str] = Field(default_factory=dict)
+    # GODEBUG knobs of a knob-gated patch: `godebug = { gcrunnextfirst = 1 }`
+    godebug: dict[str, int | str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _one_source(self) -> Recipe:
@@ -82,6 +84,7 @@ class Recipe(_Strict):
             patches=self.resolved_patches(base),
             mode=self.mode,
             env=dict(self.env),
+            godebug={k: str(v) for k, v in self.godebug.items()},
         )
 
 

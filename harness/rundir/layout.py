@@ -47,6 +47,11 @@ SUMMARY_MD = "summary.md"
 REPORT_HTML = "report.html"
 BENCH_TXT = "bench.txt"  # benchstat input
 PYPERF_JSON = "pyperf.json"  # pyperf suites: pyperf.json, pyperf-<variant>.json
+# `stwbench sweep`: its plan (written before the run), its answer, the pages
+SWEEP_PLAN = "sweep-plan.json"
+SWEEP_JSON = "sweep.json"
+SWEEP_MD = "sweep.md"
+SWEEP_HTML = "sweep.html"
 
 
 def folded_name(event: str) -> str:

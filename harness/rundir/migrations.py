@@ -12,6 +12,9 @@ Schema history:
   the article's claims.
 - 2: `baseline` and `aa_arm` are recorded; `options.claims` says whether the report has
   the article's claims section (schema-1 reports always had it, so migrated runs keep it).
+- 3: a variant may carry GODEBUG knobs (`variants[].godebug`), and a gate record the knobs
+  it ran with (`toolchains.<variant>.gate.godebug`); both default to none, so a schema-2
+  manifest only changes its number.
 """
 
 from __future__ import annotations
@@ -33,7 +36,11 @@ def _v1_to_v2(data: dict) -> dict:
     return data
 
 
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2}
+def _v2_to_v3(data: dict) -> dict:
+    return {**data, "schema": 3}
+
+
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 class SchemaError(ValueError):

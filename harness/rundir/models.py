@@ -31,7 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-SCHEMA = 2  # see migrations.py for what each version changed
+SCHEMA = 3  # see migrations.py for what each version changed
 
 AA_SUFFIX = "-aa"  # the A/A arm's name: the baseline's recipe again, `<baseline>-aa`
 
@@ -65,6 +65,16 @@ class Variant(Record):
     patches: tuple[str, ...] = ()
     mode: Literal["make", "source"] = "make"
     env: dict[str, str] = Field(default_factory=dict)
+    # GODEBUG knobs of a knob-gated patch (runqget-knobs: gcrunnextfirst=1, …): a variant is
+    # a toolchain plus knobs, so one build holds every design. Kept apart from `env` so the
+    # gate runs with them, they are checked against the runtime's registered settings,
+    # and reports name them.
+    godebug: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def godebug_text(self) -> str:
+        """The knobs as GODEBUG spells them, sorted: "gcdrainstart=2,gcrunnextfirst=1"."""
+        return ",".join(f"{k}={v}" for k, v in sorted(self.godebug.items()))
 
     @property
     def source_text(self) -> str:
@@ -253,6 +263,7 @@ class GateRecord(Record):
     log: str = ""
     command: list[str] = Field(default_factory=list)
     ran_at: str = ""
+    godebug: str = ""  # the knobs it ran with (a knob variant's gate): "" = none
 
 
 class PatchRecord(Record):

@@ -55,7 +55,16 @@ from harness.runs import execute, isolation, machine, perf, trace
 from harness.runs.compile import Binary, compile_workloads
 from harness.runs.plan import extend_order, run_order
 from harness.runs.variants import toolchain_spec
-from harness.toolchains import Toolchain, build, cache, gate_is_current, go_env, run_gate
+from harness.toolchains import (
+    Toolchain,
+    build,
+    cache,
+    check_knobs,
+    gate_is_current,
+    go_env,
+    recorded_gate,
+    run_gate,
+)
 
 # Exit codes of `stwbench run` beyond the usual 0/2 (see README).
 EXIT_PROCESS_FAILURES = 3
@@ -345,10 +354,15 @@ def _toolchains(run: Run) -> dict[str, Toolchain]:
     toolchains = {}
     for variant in run.variants:
         console.print(f"toolchain for [bold]{variant.name}[/]")
-        toolchains[variant.name] = build(
-            toolchain_spec(variant, run.options.executor, run.options.build_cpuset)
+        built = build(toolchain_spec(variant, run.options.executor, run.options.build_cpuset))
+        # One object per cache entry: the gate records its results in it, and every
+        # variant of that toolchain (knob variants) must see them.
+        toolchains[variant.name] = next(
+            (t for t in toolchains.values() if t.key == built.key), built
         )
+        check_knobs(variant.name, variant.godebug, toolchains[variant.name].goroot)
     _gate(run, toolchains)
+    knobs = {v.name: v.godebug_text for v in run.variants}
     run.manifest.toolchains = {
         name: ToolchainRecord(
             key=t.key,
@@ -359,9 +373,10 @@ def _toolchains(run: Run) -> dict[str, Toolchain]:
             patches=[PatchRecord(**p) for p in t.provenance["patches"]],
             git=t.provenance["source"].get("git"),
             bootstrap=(t.provenance["source"].get("bootstrap") or {}).get("version"),
-            # --no-gate: neither run nor judged, even when the toolchain has a record
-            gate=GateRecord(**t.provenance["gate"])
-            if run.options.gate and t.provenance.get("gate")
+            # --no-gate: neither run nor judged, even when the toolchain has a record.
+            # A knob variant's gate is the one run with its knobs.
+            gate=GateRecord(**gate)
+            if run.options.gate and (gate := recorded_gate(t.provenance, knobs[name]))
             else None,
         )
         for name, t in toolchains.items()
@@ -378,19 +393,27 @@ def _gate(run: Run, toolchains: dict[str, Toolchain]) -> None:
     if not run.options.gate:
         console.print("[yellow]gate: skipped (--no-gate); the report says so")
         return
-    for toolchain in {t.key: t for t in toolchains.values()}.values():
+    # Once per (toolchain, knobs): a knob-gated patch is gated with each setting in use.
+    wanted = {(toolchains[v.name].key, v.godebug_text): toolchains[v.name] for v in run.variants}
+    for (_, godebug), toolchain in wanted.items():
         if not toolchain.provenance["patches"]:
             continue  # an unpatched release: its own tests are the Go team's business
-        cached = gate_is_current(toolchain)
+        cached = gate_is_current(toolchain, godebug)
         if not cached:
-            toolchain.provenance["gate"] = run_gate(toolchain).to_json()
-        gate = toolchain.provenance["gate"]
+            result = run_gate(toolchain, godebug=godebug).to_json()
+            if godebug:
+                toolchain.provenance.setdefault("gates_godebug", {})[godebug] = result
+            else:
+                toolchain.provenance["gate"] = result
+        gate = recorded_gate(toolchain.provenance, godebug)
+        assert gate is not None
         when = f" (recorded {gate['ran_at']})" if cached else ""
+        what = f"toolchain {toolchain.key[:12]}" + (f" GODEBUG={godebug}" if godebug else "")
         if gate["passed"]:
-            console.print(f"gate: pass, toolchain {toolchain.key[:12]}{when}")
+            console.print(f"gate: pass, {what}{when}")
         else:
             bad = ", ".join(gate["tests_failed"] + gate["tests_missing"]) or "exit code"
-            console.print(f"[red]gate FAILED[/] for toolchain {toolchain.key[:12]}{when}: {bad}")
+            console.print(f"[red]gate FAILED[/] for {what}{when}: {bad}")
 
 
 def _binaries(run: Run, toolchains: dict[str, Toolchain]) -> dict[str, dict[str, Binary]]:
@@ -468,6 +491,8 @@ def _calibrate_one(
 
 def _godebug(variant: Variant, schedtrace: str) -> str:
     parts = [p for p in variant.env.get("GODEBUG", "").split(",") if p]
+    if variant.godebug:
+        parts.append(variant.godebug_text)
     parts.append("gctrace=1")
     if schedtrace in ("on", "detail"):
         parts.append("schedtrace=100")

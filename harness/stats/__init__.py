@@ -10,13 +10,15 @@ log ratios: signed-rank + Hodges–Lehmann, paired t), `exact` (exact permutatio
 distributions of the rank statistics, ties included), `ranktest` (Mann-Whitney U),
 `bootstrap` (CI of the ratio of medians, unpaired rows), `power` (minimum detectable
 change), `multiple` (Benjamini-Hochberg), `verdict` (the decision rule), `compare` (the
-table, families), `precision` (adaptive reps), `summary` (headline numbers). Which
+table, families), `geomean` (a ratio over several rows, block by block), `precision`
+(adaptive reps), `summary` (headline numbers). Which
 metrics are headline, and their equivalence margins: `harness/metrics.py`.
 """
 
 from harness.stats.bootstrap import RatioCI, median_ratio, ratio_ci, row_rng
 from harness.stats.compare import COMPARISON_COLUMNS, MIN_PAIRS, compare, estimate
 from harness.stats.exact import rank_sum, signed_rank
+from harness.stats.geomean import geomean_ratio
 from harness.stats.multiple import benjamini_hochberg
 from harness.stats.paired import SIGNED_RANK_MIN_PAIRS, PairedResult, paired_log_test
 from harness.stats.power import detectable_change
@@ -24,7 +26,7 @@ from harness.stats.precision import Precision, ci_halfwidth, headline_precision
 from harness.stats.ranktest import mann_whitney_p
 from harness.stats.samples import per_process_values
 from harness.stats.summary import aa_calibration, summarize
-from harness.stats.verdict import FLAGGED, VERDICTS, verdict
+from harness.stats.verdict import FLAGGED, VERDICTS, verdict, within
 
 __all__ = [
     "COMPARISON_COLUMNS",
@@ -41,6 +43,7 @@ __all__ = [
     "compare",
     "detectable_change",
     "estimate",
+    "geomean_ratio",
     "headline_precision",
     "mann_whitney_p",
     "median_ratio",
@@ -52,4 +55,5 @@ __all__ = [
     "signed_rank",
     "summarize",
     "verdict",
+    "within",
 ]

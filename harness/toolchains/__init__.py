@@ -14,8 +14,9 @@ from harness.toolchains.builder import (
     find_toolchain,
     list_toolchains,
 )
-from harness.toolchains.gate import GATE_TESTS, gate_is_current, run_gate
+from harness.toolchains.gate import GATE_TESTS, gate_is_current, recorded_gate, run_gate
 from harness.toolchains.goenv import go_env
+from harness.toolchains.knobs import check_knobs, registered_settings
 from harness.toolchains.sources import first_parent_commits, resolve_commit, tree_sha256
 
 __all__ = [
@@ -23,11 +24,14 @@ __all__ = [
     "Toolchain",
     "ToolchainSpec",
     "build",
+    "check_knobs",
     "find_toolchain",
     "first_parent_commits",
     "gate_is_current",
     "go_env",
     "list_toolchains",
+    "recorded_gate",
+    "registered_settings",
     "resolve_commit",
     "run_gate",
     "tree_sha256",

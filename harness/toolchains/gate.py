@@ -5,6 +5,10 @@ ones that exercise exactly what a scheduler/GC patch can break. Every name exist
 Go 1.21.13 … 1.27.3 and runs under -short there (TestGcSys, skipped as known-flaky,
 and TestStopTheWorldDeadlock, skipped under -short, were left out for that reason); the
 gate fails if one of them failed, was skipped, or did not run at all.
+
+A knob-gated patch (GODEBUG settings, default off) is gated once per knob setting a run
+uses: `run_gate(toolchain, godebug="gcrunnextfirst=1")` runs the same tests with that
+GODEBUG, recorded beside the knobs-off result (provenance `gates_godebug`).
 """
 
 from __future__ import annotations
@@ -67,6 +71,7 @@ class GateResult:
     log: str
     command: list[str]
     ran_at: str
+    godebug: str = ""
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -87,26 +92,40 @@ def gate_command(toolchain: Toolchain, tests: dict[str, dict[str, str]]) -> list
     ]
 
 
-def gate_is_current(toolchain: Toolchain) -> bool:
-    """The toolchain's provenance holds a gate result for today's GATE_TESTS."""
-    recorded = toolchain.provenance.get("gate")
+def recorded_gate(provenance_record: dict, godebug: str = "") -> dict | None:
+    """The gate result a toolchain's provenance holds for these knobs ("" = none)."""
+    if not godebug:
+        return provenance_record.get("gate")
+    return (provenance_record.get("gates_godebug") or {}).get(godebug)
+
+
+def gate_is_current(toolchain: Toolchain, godebug: str = "") -> bool:
+    """The toolchain's provenance holds a gate result for today's GATE_TESTS (with
+    these GODEBUG knobs)."""
+    recorded = recorded_gate(toolchain.provenance, godebug)
     return bool(recorded) and recorded.get("command") == gate_command(toolchain, GATE_TESTS)
 
 
-def run_gate(toolchain: Toolchain, tests: dict[str, dict[str, str]] | None = None) -> GateResult:
+def run_gate(
+    toolchain: Toolchain, tests: dict[str, dict[str, str]] | None = None, godebug: str = ""
+) -> GateResult:
     """Run the gate, save its log next to the toolchain, record the result in provenance.
 
     `tests` narrows the gate (package -> test names); the default is GATE_TESTS.
+    `godebug`: knobs to run it with (a knob-gated patch's settings), recorded per value.
     """
     tests = tests or GATE_TESTS
     wanted = {name for package_tests in tests.values() for name in package_tests}
     command = gate_command(toolchain, tests)
-    log_path = toolchain.entry / "gate.log"
+    suffix = "-" + re.sub(r"[^A-Za-z0-9]+", "_", godebug) if godebug else ""
+    log_path = toolchain.entry / f"gate{suffix}.log"
     started = time.monotonic()
-    env = go_env(toolchain.goroot, GOCACHE=str(cache.subdir("gocache")), GOFLAGS="")
+    extra = {"GODEBUG": godebug} if godebug else {}
+    env = go_env(toolchain.goroot, GOCACHE=str(cache.subdir("gocache")), GOFLAGS="", **extra)
+    with_knobs = f", GODEBUG={godebug}" if godebug else ""
     console.print(
         f"gate: go test -short, {len(wanted)} tests of {', '.join(tests)}, "
-        f"toolchain {toolchain.key[:12]} (a few minutes)"
+        f"toolchain {toolchain.key[:12]}{with_knobs} (a few minutes)"
     )
     exit_code: int | None
     with log_path.open("w") as log, console.status("running the sanity gate") as status:
@@ -148,8 +167,12 @@ def run_gate(toolchain: Toolchain, tests: dict[str, dict[str, str]] | None = Non
         log=str(log_path),
         command=command,
         ran_at=utc_now_iso(),
+        godebug=godebug,
     )
     record = provenance.read(toolchain.entry)
-    record["gate"] = result.to_json()
+    if godebug:
+        record.setdefault("gates_godebug", {})[godebug] = result.to_json()
+    else:
+        record["gate"] = result.to_json()
     provenance.write(toolchain.entry, record)
     return result
