@@ -81,3 +81,50 @@ def test_ab_runs_the_gate_and_a_failing_gate_exits_1(tmp_path):
     )  # fmt: skip
     assert again.returncode == 1 and "running the sanity gate" not in again.stderr
     assert "gate: go test -short" not in again.stderr
+
+
+KNOB_THROW = REPO / "tests" / "patches" / "test-only-knob-throw-in-gc.patch"
+
+
+@pytest.mark.slow
+def test_a_knob_variant_is_gated_with_its_knobs_and_unknown_knobs_are_refused(tmp_path):
+    """One toolchain, two variants: knobs off (gate passes) and the knob that makes
+    runtime.GC throw (its own gate, run with GODEBUG=stwbenchthrowgc=1, fails)."""
+    config = tmp_path / "variants.toml"
+    patch = f'patches = ["{KNOB_THROW}"]'
+    config.write_text(
+        f'[[variant]]\nname = "baseline"\ngo = "{GO}"\nmode = "source"\n'
+        f'[[variant]]\nname = "knobs-off"\ngo = "{GO}"\nmode = "source"\n{patch}\n'
+        f'[[variant]]\nname = "throw"\ngo = "{GO}"\nmode = "source"\n{patch}\n'
+        "godebug = { stwbenchthrowgc = 1 }\n"
+    )
+    result = stwbench("ab", "--config", config, "--workloads", "Scheduler", "--reps", "3",
+                      "--target-seconds", "0.1", "--seed", "5", "--out", tmp_path)  # fmt: skip
+    assert result.returncode in (1, 3), result.stderr[-3000:]
+    stderr = " ".join(result.stderr.split())
+    assert "GODEBUG=stwbenchthrowgc=1" in stderr and "gate FAILED" in stderr
+    run_dir = Path(result.stdout.strip()).parent
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    gates = {name: t["gate"] for name, t in manifest["toolchains"].items() if t.get("gate")}
+    assert gates["knobs-off"]["passed"] is True and gates["knobs-off"]["godebug"] == ""
+    assert gates["throw"]["passed"] is False and gates["throw"]["godebug"] == "stwbenchthrowgc=1"
+    # The first test that calls runtime.GC kills the test binary: the rest never ran.
+    assert (
+        gates["throw"]["exit_code"] != 0 and "TestUserForcedGC" in gates["throw"]["tests_missing"]
+    )
+    assert manifest["variants"][2]["godebug"] == {"stwbenchthrowgc": "1"}
+    summary = json.loads((run_dir / "summary.json").read_text())
+    verdicts = {r["candidate"]: set() for r in summary["comparisons"]}
+    for r in summary["comparisons"]:
+        verdicts[r["candidate"]].add(r["verdict"])
+    # Its processes crash too (testing calls runtime.GC): no row of it may be trusted.
+    assert verdicts.get("throw", {"unreliable"}) == {"unreliable"}
+    assert verdicts["knobs-off"] and "unreliable" not in verdicts["knobs-off"]
+    # A misspelt knob would run the knobs-off scheduler under the knob's name: refused.
+    config.write_text(config.read_text().replace("stwbenchthrowgc = 1", "stwbenchthrowg = 1"))
+    bad = stwbench("run", "--config", config, "--workloads", "Scheduler", "--reps", "1",
+                   "--out", tmp_path / "bad")  # fmt: skip
+    assert bad.returncode == 2, bad.stderr[-2000:]
+    assert "variant throw: GODEBUG knob(s) stwbenchthrowg not registered" in " ".join(
+        bad.stderr.split()
+    )

@@ -1032,6 +1032,13 @@ def headless(page: Path, profile: Path, *extra: str) -> subprocess.CompletedProc
     )
 
 
+def assert_fetches_nothing(html: str) -> None:
+    """Static check: nothing that would load a resource from anywhere. matplotlib's SVG
+    refers to its own clip paths and glyphs (`url(#p…)`, `href="#…"`): those stay."""
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(?!#)[a-z/]""", html, re.IGNORECASE)
+    assert not re.search(r"""url\(\s*["']?(?!#)|@import|<link\b|<img\b""", html, re.IGNORECASE)
+
+
 def page_errors(dom: str) -> list[str]:
     match = re.search(r'<html[^>]*\sdata-errors="([^"]*)"', dom)
     assert match, "the page's error recorder did not run"
@@ -1043,10 +1050,7 @@ def test_report_loads_in_a_browser_without_errors_or_requests(rendered, tmp_path
     _, paths, _ = rendered
     page = paths["report.html"]
     html = page.read_text()
-    # Static check: nothing that would load a resource from anywhere. matplotlib's SVG
-    # refers to its own clip paths and glyphs (`url(#p…)`, `href="#…"`): those stay.
-    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(?!#)[a-z/]""", html, re.IGNORECASE)
-    assert not re.search(r"""url\(\s*["']?(?!#)|@import|<link\b|<img\b""", html, re.IGNORECASE)
+    assert_fetches_nothing(html)
 
     result = headless(page, tmp_path / "profile", "--dump-dom")
     assert result.returncode == 0, result.stderr[-3000:]

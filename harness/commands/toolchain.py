@@ -14,6 +14,7 @@ from harness.toolchains import (
     Toolchain,
     ToolchainSpec,
     build,
+    check_knobs,
     find_toolchain,
     list_toolchains,
     run_gate,
@@ -57,6 +58,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     check_parser.add_argument(
         "--key", help="a cached toolchain's key (or a unique prefix) instead of the build flags"
+    )
+    check_parser.add_argument(
+        "--godebug",
+        metavar="K=V[,K=V]",
+        default="",
+        help="run the gate with these GODEBUG knobs (a knob-gated patch's settings; each "
+        "must be registered by the toolchain's runtime), recorded apart from the knobs-off "
+        "gate",
     )
     add_spec_arguments(check_parser, required=False)
     check_parser.set_defaults(handler=cmd_check)
@@ -169,7 +178,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         from harness.errors import UsageError
 
         raise UsageError("toolchain check needs --key KEY or the build flags (--go/--goroot …)")
-    result = run_gate(toolchain)
+    knobs = dict(part.partition("=")[::2] for part in args.godebug.split(",") if part)
+    check_knobs("--godebug", knobs, toolchain.goroot)
+    godebug = ",".join(f"{k}={v}" for k, v in sorted(knobs.items()))
+    result = run_gate(toolchain, godebug=godebug)
     verdict = "[green]PASS[/]" if result.passed else "[red]FAIL[/]"
     console.print(
         f"gate {verdict}: {len(result.tests_passed)} passed, "

@@ -28,7 +28,7 @@ from harness.history.plots import trend_figure
 from harness.history.store import History
 from harness.metrics import is_headline
 from harness.numbers import is_finite
-from harness.report import change, format_value, interval, pvalue
+from harness.report import change, format_value, interval, page_guard, pvalue
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("harness.history", "templates"),
@@ -74,7 +74,8 @@ def write_trend(
         }
     context = _context(history, out_dir, nights, alerts, frames, tonight)
     index = out_dir / "index.html"
-    index.write_text(_ENV.get_template("trend.html.j2").render(**context), encoding="utf-8")
+    page = _ENV.get_template("trend.html.j2").render(**context, page_guard=page_guard())
+    index.write_text(page, encoding="utf-8")
     summary = out_dir / "summary.md"
     summary.write_text(_markdown(context))
     return {"index.html": index, "summary.md": summary}

@@ -32,7 +32,7 @@ import pandas as pd
 
 from harness.metrics import AA_FAMILY, is_headline
 from harness.report.benchfmt import write_bench
-from harness.report.html import render_html
+from harness.report.html import page_guard, render_html
 from harness.report.inputs import load_inputs, normalize_comparisons
 from harness.report.plots import to_svg
 from harness.report.pyperf_json import write_pyperf
@@ -58,6 +58,7 @@ __all__ = [
     "headline",
     "interval",
     "ns_per_unit",
+    "page_guard",
     "pvalue",
     "render_report",
     "time_axis",

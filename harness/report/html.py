@@ -33,6 +33,15 @@ _ENV = jinja2.Environment(
 )
 
 
+def page_guard() -> Markup:
+    """The <head> lines every stwbench page starts with: the policy that blocks any load
+    and the script that records errors for the browser tests (one copy, shared by the
+    trend and sweep pages)."""
+    assert _ENV.loader is not None
+    source, _, _ = _ENV.loader.get_source(_ENV, "_page_guard.html.j2")
+    return Markup(source)
+
+
 def render_html(inputs: ReportInputs, *, pyperf_omitted: list[str] | None = None) -> str:
     return _ENV.get_template("report.html.j2").render(
         **context(inputs), pyperf_omitted=pyperf_omitted or []

@@ -360,7 +360,7 @@ def _toolchains(run: Run) -> dict[str, Toolchain]:
         toolchains[variant.name] = next(
             (t for t in toolchains.values() if t.key == built.key), built
         )
-        check_knobs(variant.name, variant.godebug, toolchains[variant.name].goroot)
+        check_knobs(f"variant {variant.name}", variant.godebug, toolchains[variant.name].goroot)
     _gate(run, toolchains)
     knobs = {v.name: v.godebug_text for v in run.variants}
     run.manifest.toolchains = {

@@ -32,8 +32,9 @@ def registered_settings(goroot: Path) -> set[str]:
     return names
 
 
-def check_knobs(variant: str, knobs: dict[str, str], goroot: Path) -> None:
-    """UsageError naming the variant and key when a knob is not a registered setting."""
+def check_knobs(who: str, knobs: dict[str, str], goroot: Path) -> None:
+    """UsageError naming `who` (the variant, the flag) and the key when a knob is not a
+    registered setting."""
     if not knobs:
         return
     known = registered_settings(goroot)
@@ -41,7 +42,7 @@ def check_knobs(variant: str, knobs: dict[str, str], goroot: Path) -> None:
     if unknown:
         near = sorted(k for k in known if k.startswith("gc"))
         raise UsageError(
-            f"variant {variant}: GODEBUG knob(s) {', '.join(unknown)} not registered by its "
+            f"{who}: GODEBUG knob(s) {', '.join(unknown)} not registered by its "
             f"toolchain's runtime ({goroot}/src/runtime/runtime1.go dbgvars); the runtime "
             f"would ignore them. Does the variant apply the knob patch? gc* settings it "
             f"knows: {', '.join(near) or 'none'}"
