@@ -125,7 +125,8 @@ def _new_sweep(args: argparse.Namespace):
         points = grid_points(args.knobs) + listed_points(args.points)
         patches = [str(Path(p).resolve()) for p in args.patches]
         plan = make_plan(args.go, args.mode, patches, points, args.reference, args.keep)
-    options = options_from_args(args).model_copy(update={"trace": True})
+    args.trace = True  # the gain is a GC-phase row: the probe's trace is the measurement
+    options = options_from_args(args)
     if args.quick:
         args.workloads = quick_workloads(args.workloads)
         options = quick_options(options)

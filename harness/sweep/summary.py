@@ -224,10 +224,7 @@ def _judge(plan: SweepPlan, points: list[Candidate]) -> None:
         if r_ref is None or c.gain.ratio is None:
             reasons.append("no mark-phase latency measured (no probe scenario with mark rows)")
         elif r_ref >= 1:
-            reasons.append(
-                f"the reference {reference.name} shows no mark-phase gain "
-                f"({_pct(r_ref)}): nothing to keep"
-            )
+            reasons.append("latency: the reference has no gain to keep")
         else:
             c.kept = (1 - c.gain.ratio) / (1 - r_ref)
             if c.kept < plan.keep_fraction:
@@ -263,6 +260,15 @@ def _answer(plan: SweepPlan, points: list[Candidate], isolation: Isolation) -> s
         return (
             f"{lead}Yes: {names} keep(s) ≥ {keep} of {plan.reference_point}'s mark-phase "
             f"latency gain with every ns/op row inside the equivalence margin."
+        )
+    reference = next(c for c in points if c.name == plan.reference_point)
+    r_ref = reference.gain.ratio
+    if r_ref is not None and r_ref >= 1:
+        lead += (
+            f"The reference {reference.name} shows no mark-phase latency gain on this run "
+            f"(p99 {_pct(r_ref)}, 95 % CI {_pct(reference.gain.ci_low)} … "
+            f"{_pct(reference.gain.ci_high)}): there is no gain to keep; more reps, or the "
+            "probe scenarios of the default suite, would tell. "
         )
     binding = []
     for c in points:
