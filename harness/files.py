@@ -11,6 +11,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from harness.errors import UsageError
+
 
 def atomic_write_text(path: Path, text: str, *, fsync: bool = False) -> Path:
     """Write `text` to a unique temporary file beside `path`, then rename it over `path`:
@@ -46,3 +48,18 @@ def atomic_symlink(link: Path, target: str) -> None:
         tmp.unlink()
     tmp.symlink_to(target)
     os.replace(tmp, link)
+
+
+def read_json_object(path: Path, *, missing: str) -> dict:
+    """A JSON object file the harness wrote (a manifest, a sweep plan): a UsageError
+    naming the file when it is absent (`missing` says what that means), unreadable, or not
+    an object — exit 2, never a traceback."""
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise UsageError(missing) from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read it as JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: want a JSON object, got {type(data).__name__}")
+    return data

@@ -14,7 +14,6 @@ Stages read and write run directories only through this package.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from harness.errors import UsageError
-from harness.files import atomic_write_json, atomic_write_text
+from harness.files import atomic_write_json, atomic_write_text, read_json_object
 from harness.rundir import layout
 from harness.rundir.layout import RunLayout, finished, partial
 from harness.rundir.migrations import SchemaError, migrate
@@ -108,14 +107,7 @@ def _problems(error: ValidationError, limit: int = 8) -> str:
 def load_manifest(path: Path) -> Manifest:
     """manifest.json validated and migrated; a bad one is a UsageError naming the file
     and each key (exit 2), never a traceback."""
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise UsageError(f"{path.parent}: not a run directory (no {path.name})") from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read it as JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise UsageError(f"{path}: want a JSON object, got {type(data).__name__}")
+    data = read_json_object(path, missing=f"{path.parent}: not a run directory (no {path.name})")
     try:
         return Manifest.model_validate(migrate(data))
     except SchemaError as exc:

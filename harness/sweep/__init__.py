@@ -14,13 +14,12 @@ Modules: `plan` (points from flags or TOML, the variants), `front` (Pareto), `su
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from harness.errors import UsageError
-from harness.files import atomic_write_json
+from harness.files import atomic_write_json, read_json_object
 from harness.rundir import layout
 from harness.sweep.front import pareto_front
 from harness.sweep.plan import (
@@ -64,14 +63,9 @@ def save_plan(run_dir: Path, plan: SweepPlan) -> Path:
 def load_plan(run_dir: Path) -> SweepPlan:
     """The plan a sweep saved in its run directory; exit 2 naming the file otherwise."""
     path = run_dir / layout.SWEEP_PLAN
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no sweep plan here: {run_dir} is not a sweep's run") from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UsageError(f"{path}: unreadable sweep plan: {exc}") from exc
-    if not isinstance(data, dict) or data.get("schema") != PLAN_SCHEMA:
-        got = data.get("schema") if isinstance(data, dict) else None
+    data = read_json_object(path, missing=f"{path}: no sweep plan: not a sweep's run")
+    if data.get("schema") != PLAN_SCHEMA:
+        got = data.get("schema")
         raise UsageError(f"{path}: sweep plan schema {got!r}, this stwbench reads {PLAN_SCHEMA}")
     try:
         return SweepPlan.model_validate(data)
