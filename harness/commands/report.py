@@ -40,6 +40,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         args.run_dir, equivalence=args.equivalence, after_stw_us=args.trace_after_stw_us
     )
     console.print(result.headline)
+    from harness.sweep import is_sweep, report_sweep
+
+    if is_sweep(args.run_dir):  # a sweep's pages follow its run's analysis
+        sweep, paths = report_sweep(
+            args.run_dir, result.tables.frames["samples"], result.comparisons
+        )
+        console.print(f"sweep: {sweep.answer}\nsweep report: [bold]{paths['sweep.html']}[/]")
     console.print(f"report: [bold]{result.outputs['report.html']}[/]")
     print(result.outputs["report.html"])
     return 1 if args.fail_on_regression and not result.regressions.empty else 0

@@ -154,13 +154,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     )
     run_code = execute_run(run)
     from harness.analyze import analyze
-    from harness.sweep import summarize_sweep, write_sweep_report
+    from harness.sweep import report_sweep
 
     result = analyze(run.run_dir)
-    sweep = summarize_sweep(
-        plan, run.run_dir.name, result.tables.frames["samples"], result.comparisons
-    )
-    paths = write_sweep_report(run.run_dir, sweep)
+    sweep, paths = report_sweep(run.run_dir, result.tables.frames["samples"], result.comparisons)
     console.print(f"front: {', '.join(sweep.front)}")
     console.print(f"answer: {sweep.answer}")
     console.print(

@@ -44,16 +44,29 @@ __all__ = [
     "SweepPlan",
     "SweepResult",
     "grid_points",
+    "is_sweep",
     "listed_points",
     "load_plan",
     "make_plan",
     "pareto_front",
     "pareto_svg",
     "plan_from_toml",
+    "report_sweep",
     "save_plan",
     "summarize_sweep",
     "write_sweep_report",
 ]
+
+
+def is_sweep(run_dir: Path) -> bool:
+    return (run_dir / layout.SWEEP_PLAN).is_file()
+
+
+def report_sweep(run_dir: Path, samples, comparisons) -> tuple[SweepResult, dict[str, Path]]:
+    """The sweep's answer and pages from an analysis of its run (`sweep`, and `report`
+    re-analyzing a sweep's run directory with other settings)."""
+    result = summarize_sweep(load_plan(run_dir), run_dir.name, samples, comparisons)
+    return result, write_sweep_report(run_dir, result)
 
 
 def save_plan(run_dir: Path, plan: SweepPlan) -> Path:
