@@ -236,9 +236,14 @@ def _judge(plan: SweepPlan, points: list[Candidate]) -> None:
             reasons.append("cost: no ns/op rows")
         elif c.ns_op_outside:
             worse = sum(1 for t in c.ns_op_outside if ": worse " in t)
+            why = (
+                f"{worse} worse"
+                if worse
+                else "none worse: their CIs are wider than the margin, more reps would tell"
+            )
             reasons.append(
                 f"cost: {len(c.ns_op_outside)} of {sum(c.ns_op_verdicts.values())} ns/op rows "
-                f"not shown inside the equivalence margin ({worse} worse)"
+                f"not shown inside the equivalence margin ({why})"
             )
         c.why_not = reasons
         c.meets = not reasons
