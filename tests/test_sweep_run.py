@@ -97,7 +97,12 @@ def test_a_finished_sweep_resumed_is_analyzed_again_to_the_same_answer(sweep):
     assert json.loads((sweep / "sweep.json").read_text()) == before
 
 
-def test_sweep_usage_errors_exit_2(tmp_path):
+def test_sweep_usage_errors_exit_2(sweep, tmp_path):
+    import shutil
+
+    plain_run = tmp_path / "plain-run"  # a run directory, but not a sweep's
+    shutil.copytree(sweep, plain_run, symlinks=True)
+    (plain_run / "sweep-plan.json").unlink()
     cases = [
         (("--go", GO, *GRID), "knob-gated patch"),
         (("--go", GO, "--patch", KNOBS), "no points"),
@@ -105,7 +110,8 @@ def test_sweep_usage_errors_exit_2(tmp_path):
         (("--go", GO, "--patch", KNOBS, "--knob", "gcrunnextfirst"), "want KNOB=V1"),
         (("--go-git", tmp_path, "--ref", "x", "--patch", KNOBS, *GRID), "--go-git"),
         (("--sweep", tmp_path / "missing.toml"), "missing.toml"),
-        (("--resume", tmp_path), "not a sweep's run"),
+        (("--resume", tmp_path), "not a run directory"),
+        (("--resume", plain_run), "no sweep plan: not a sweep's run"),
     ]
     for args, message in cases:
         result = stwbench("sweep", *args, "--out", tmp_path / "out")
