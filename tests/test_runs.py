@@ -200,7 +200,7 @@ def test_hanging_and_crashing_runtimes_are_recorded_and_the_rest_kept(tmp_path):
     # signal finds the main goroutine is timing: in runtime.GC or Gosched, mid-switch on g0
     # (goschedImpl ← gosched_m: runtime.GC hidden; seen in CI), or running on another
     # thread than the one the signal landed on (Go then prints "stack unavailable").
-    assert "SIGQUIT: quit" in hang_stderr and "goroutine 1 " in hang_stderr
+    assert "SIGQUIT: quit" in hang_stderr and "goroutine 1 " in hang_stderr, hang_stderr[:2000]
     seen = ("runtime.GC", "gosched", "Gosched", "running on other thread")
     assert any(s in hang_stderr for s in seen), hang_stderr[:2000]
     samples = pd.read_parquet(run_dir / "tables" / "samples.parquet")
