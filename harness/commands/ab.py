@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import time
 
+from harness.commands import add_command
 from harness.commands.options import default
-from harness.commands.run import add_run_arguments, new_run_from_args
+from harness.commands.run import add_quick_argument, add_run_arguments, new_run_from_args
 from harness.console import console
 from harness.errors import UsageError
-from harness.rundir import QUICK
 from harness.runs import execute_run, load_run, quick_workloads
 
 DESCRIPTION = """\
@@ -46,20 +46,14 @@ environment error; 3 some processes failed (their rows are `unreliable`)."""
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "ab",
         help="A/B experiment: build, run, analyze, report",
         description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_run_arguments(parser)
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="reduced run for smoke checks (≤ 5 min with warm toolchains): the `quick` "
-        "workloads unless --workloads is given, and at most "
-        + ", ".join(f"{k} {v:g}" for k, v in QUICK.items()),
-    )
+    add_quick_argument(parser)
     parser.add_argument(
         "--aa",
         action="store_true",

@@ -6,6 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
+from harness.commands import add_command
 from harness.commands.options import build_options
 from harness.console import console
 from harness.errors import UsageError
@@ -29,11 +30,11 @@ environment error; 3 a step finished with failed processes (the bisect stopped).
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "bisect",
         help="find the commit of a Go git history that changed a metric",
         description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--go-git", type=Path, metavar="REPO", help="a clone of the Go repository")
     parser.add_argument("--good", metavar="REF", help="a commit without the change")

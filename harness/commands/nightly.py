@@ -9,6 +9,7 @@ import os
 import time
 from pathlib import Path
 
+from harness.commands import add_command
 from harness.commands.run import add_gate_argument
 from harness.console import console
 from harness.errors import UsageError
@@ -38,11 +39,11 @@ that does not build); 3 recorded, but some processes failed."""
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "nightly",
         help="nightly run: history database, change detection, trend report",
         description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--config", type=Path, metavar="TOML", help="nightly.toml: the series")
     parser.add_argument("--db", metavar="URL", help="history database (SQLAlchemy URL)")

@@ -7,11 +7,12 @@ from pathlib import Path
 
 from rich.table import Table
 
+from harness.commands import add_command
 from harness.commands.options import default, options_from_args
 from harness.console import console
 from harness.errors import UsageError
 from harness.metrics import CONSOLE_SUMMARY
-from harness.rundir import AA_SUFFIX, Variant
+from harness.rundir import AA_SUFFIX, QUICK, Variant
 from harness.rundir import quick as quick_options
 from harness.runs import (
     EXIT_FAILED_CHECK,
@@ -44,11 +45,11 @@ or did not build (named in manifest.json and on the console)."""
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "run",
         help="run workloads on baseline and patched toolchains",
         description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_run_arguments(parser)
     parser.add_argument(
@@ -246,6 +247,17 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("results"), help="results directory")
     add_gate_argument(parser)
     add_equivalence_argument(parser)
+
+
+def add_quick_argument(parser: argparse.ArgumentParser) -> None:
+    """`--quick` of `ab` and `sweep` (one meaning: harness.rundir.quick)."""
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="reduced run for smoke checks (≤ 5 min with warm toolchains): the `quick` "
+        "workloads unless --workloads is given, and at most "
+        + ", ".join(f"{k} {v:g}" for k, v in QUICK.items()),
+    )
 
 
 def add_gate_argument(parser: argparse.ArgumentParser) -> None:

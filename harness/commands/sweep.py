@@ -6,9 +6,10 @@ import argparse
 import time
 from pathlib import Path
 
+from harness.commands import add_command
 from harness.commands.ab import exit_code
 from harness.commands.options import options_from_args
-from harness.commands.run import add_run_arguments
+from harness.commands.run import add_quick_argument, add_run_arguments
 from harness.console import console
 from harness.errors import UsageError
 from harness.rundir import quick as quick_options
@@ -51,11 +52,11 @@ error; 3 some processes failed."""
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "sweep",
         help="knob-gated patch designs in one run: gain vs cost, the Pareto front",
         description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_run_arguments(parser)
     parser.add_argument(
@@ -88,11 +89,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         metavar="FRACTION",
         help="fraction of the reference's gain a point must keep (default 0.8)",
     )
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="reduced run (the `quick` workloads and at most 5 reps): a smoke check",
-    )
+    add_quick_argument(parser)
     parser.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue a sweep")
     parser.set_defaults(handler=cmd_sweep)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.table import Table
 
 from harness.console import console
+from harness.rundir import godebug_text
 from harness.toolchains import (
     GATE_TESTS,
     Toolchain,
@@ -180,8 +181,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError("toolchain check needs --key KEY or the build flags (--go/--goroot …)")
     knobs = dict(part.partition("=")[::2] for part in args.godebug.split(",") if part)
     check_knobs("--godebug", knobs, toolchain.goroot)
-    godebug = ",".join(f"{k}={v}" for k, v in sorted(knobs.items()))
-    result = run_gate(toolchain, godebug=godebug)
+    result = run_gate(toolchain, godebug=godebug_text(knobs))
     verdict = "[green]PASS[/]" if result.passed else "[red]FAIL[/]"
     console.print(
         f"gate {verdict}: {len(result.tests_passed)} passed, "

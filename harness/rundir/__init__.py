@@ -51,6 +51,7 @@ from harness.rundir.models import (
     ToolchainRecord,
     Variant,
     Workload,
+    godebug_text,
     quick,
 )
 
@@ -84,6 +85,7 @@ __all__ = [
     "Variant",
     "Workload",
     "finished",
+    "godebug_text",
     "layout",
     "load_manifest",
     "partial",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -51,6 +52,11 @@ class OpenRecord(BaseModel):
 # --- the plan: variants, workloads, options, order ----------------------------------
 
 
+def godebug_text(knobs: Mapping[str, str]) -> str:
+    """Knobs as GODEBUG spells them, sorted: "gcdrainstart=2,gcrunnextfirst=1" ("" none)."""
+    return ",".join(f"{k}={v}" for k, v in sorted(knobs.items()))
+
+
 class Variant(Record):
     """A named toolchain recipe plus the environment its processes get."""
 
@@ -73,8 +79,7 @@ class Variant(Record):
 
     @property
     def godebug_text(self) -> str:
-        """The knobs as GODEBUG spells them, sorted: "gcdrainstart=2,gcrunnextfirst=1"."""
-        return ",".join(f"{k}={v}" for k, v in sorted(self.godebug.items()))
+        return godebug_text(self.godebug)
 
     @property
     def source_text(self) -> str:

@@ -400,11 +400,7 @@ def _gate(run: Run, toolchains: dict[str, Toolchain]) -> None:
             continue  # an unpatched release: its own tests are the Go team's business
         cached = gate_is_current(toolchain, godebug)
         if not cached:
-            result = run_gate(toolchain, godebug=godebug).to_json()
-            if godebug:
-                toolchain.provenance.setdefault("gates_godebug", {})[godebug] = result
-            else:
-                toolchain.provenance["gate"] = result
+            run_gate(toolchain, godebug=godebug)  # recorded in toolchain.provenance too
         gate = recorded_gate(toolchain.provenance, godebug)
         assert gate is not None
         when = f" (recorded {gate['ran_at']})" if cached else ""

@@ -26,6 +26,7 @@ import math
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from harness.rundir import godebug_text
 from harness.stats import PairedResult, geomean_ratio, per_process_values, within
 from harness.sweep.front import pareto_front
 from harness.sweep.plan import BASELINE, CONTROL, SweepPlan
@@ -181,9 +182,7 @@ def summarize_sweep(
             ],
         )
 
-    godebug = {
-        p.name: ",".join(f"{k}={v}" for k, v in sorted(p.godebug.items())) for p in plan.points
-    }
+    godebug = {p.name: godebug_text(p.godebug) for p in plan.points}
     control = candidate(CONTROL, "")
     points = [candidate(p.name, godebug[p.name]) for p in plan.points]
 

@@ -169,10 +169,13 @@ def run_gate(
         ran_at=utc_now_iso(),
         godebug=godebug,
     )
-    record = provenance.read(toolchain.entry)
-    if godebug:
-        record.setdefault("gates_godebug", {})[godebug] = result.to_json()
-    else:
-        record["gate"] = result.to_json()
-    provenance.write(toolchain.entry, record)
+    # On disk (the toolchain's cache entry) and in the caller's copy, which every
+    # variant of this toolchain shares: one place that knows where a gate result goes.
+    on_disk = provenance.read(toolchain.entry)
+    for record in (on_disk, toolchain.provenance):
+        if godebug:
+            record.setdefault("gates_godebug", {})[godebug] = result.to_json()
+        else:
+            record["gate"] = result.to_json()
+    provenance.write(toolchain.entry, on_disk)
     return result
