@@ -13,9 +13,16 @@ import pandas as pd
 
 from harness.checks import Checks, run_checks
 from harness.metrics import AA_FAMILY
-from harness.report import headline, render_report
+from harness.report import Machines, headline, render_report
 from harness.rundir import Manifest, RunDir
-from harness.stats import Precision, aa_calibration, compare, headline_precision
+from harness.stats import (
+    Precision,
+    aa_calibration,
+    by_machine,
+    compare,
+    headline_precision,
+    heterogeneity,
+)
 from harness.tables import Tables, build_tables, write_tables
 
 
@@ -27,6 +34,7 @@ class Analysis:
     aa: dict | None
     headline: str
     checks: Checks = field(default_factory=lambda: Checks(gate=[], starvation=[]))
+    machines: Machines | None = None  # a run over several engines
 
     @property
     def regressions(self) -> pd.DataFrame:
@@ -55,6 +63,35 @@ def comparisons_of(
     )
 
 
+def machines_of(
+    manifest: Manifest, samples: pd.DataFrame, *, equivalence: float | None = None
+) -> Machines | None:
+    """Per-machine rows and the heterogeneity test of a run whose blocks ran on engines
+    (harness/stats/machines.py); None for a run on this machine alone. A failed process
+    anywhere makes the row unreliable on every machine, as in the combined rows."""
+    rep_machines = manifest.rep_machines()
+    if not rep_machines:
+        return None
+    if equivalence is None:
+        equivalence = manifest.options.equivalence
+    rows = by_machine(
+        samples,
+        rep_machines,
+        baseline=manifest.baseline,
+        candidates=manifest.candidates,
+        failed=manifest.failed_processes(),
+        aa_arms=[manifest.aa_arm] if manifest.aa_arm else [],
+        equivalence=equivalence,
+    )
+    tested = [c for c in manifest.candidates if c != manifest.aa_arm]
+    machines = sorted(set(rep_machines.values()))
+    return Machines(
+        rows=rows,
+        heterogeneity=heterogeneity(samples, rep_machines, manifest.baseline, tested),
+        blocks={m: sorted(r for r, e in rep_machines.items() if e == m) for m in machines},
+    )
+
+
 def analyze(
     run_dir: Path, *, equivalence: float | None = None, after_stw_us: float | None = None
 ) -> Analysis:
@@ -73,6 +110,7 @@ def analyze(
     aa = aa_calibration(comparisons, aa_arm) if aa_arm else None
     # The checks leave the recorded A/A arm out themselves (it is the baseline again).
     checks = run_checks(manifest, comparisons, tables.frames, manifest.failed_processes())
+    machines = machines_of(manifest, tables.frames["samples"], equivalence=equivalence)
     outputs = render_report(
         run_dir,
         comparisons,
@@ -81,8 +119,9 @@ def analyze(
         warnings=tables.warnings,
         aa=aa,
         checks=checks.to_json(),
+        machines=machines,
     )
-    return Analysis(tables, comparisons, outputs, aa, headline(comparisons), checks)
+    return Analysis(tables, comparisons, outputs, aa, headline(comparisons), checks, machines)
 
 
 def precision(run_dir: Path, target: float) -> Precision:

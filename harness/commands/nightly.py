@@ -26,8 +26,10 @@ against the previous nights, and write the trend report <out>/nightly/index.html
 per process every night) unless --recalibrate.
 
 --db: any SQLAlchemy URL (sqlite:///path, postgresql://user:pw@host/db); default
-${HISTORY_ENV}, else sqlite:///<out>/history.sqlite. A night already recorded for a
-series is refused unless --replace.
+${HISTORY_ENV}, else sqlite:///<out>/history.sqlite. One history holds many machines'
+nights: --machine (else the config's `machine`, else the host name) names the one this
+night is recorded under, and detection compares each machine's nights only with its own.
+A night already recorded for a series on this machine is refused unless --replace.
 
 Every patched series' toolchain passes the sanity gate first (cached with the toolchain;
 --no-gate skips it); the report's starvation check compares every series with the first.
@@ -47,6 +49,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--config", type=Path, metavar="TOML", help="nightly.toml: the series")
     parser.add_argument("--db", metavar="URL", help="history database (SQLAlchemy URL)")
+    parser.add_argument(
+        "--machine",
+        metavar="NAME",
+        help="the machine this night is recorded under (default: the config's `machine`, "
+        "else the host name); each machine's nights are a history of their own",
+    )
     parser.add_argument(
         "--night", metavar="YYYY-MM-DD", help="the night to stamp the run with (default: today)"
     )
@@ -102,12 +110,16 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     if not args.report_only and args.config is None:
         raise UsageError("give --config nightly.toml (or --report-only)")
     config = None
+    machine = None
     if not args.report_only:
-        from harness.history import load_config
+        from harness.history import load_config, machine_name
 
         config = load_config(args.config)
         if args.quick:
             config.quick()
+        # --machine wins over the file's `machine`; neither: the host name. Resolved
+        # before anything else, so a bad name is a usage error that touched nothing.
+        machine = machine_name(args.machine if args.machine is not None else config.machine)
     history = History(args.db or os.environ.get(HISTORY_ENV) or default_url(args.out))
     applied = history.migrate()
     console.print(
@@ -119,8 +131,8 @@ def cmd_nightly(args: argparse.Namespace) -> int:
         console.print(f"trend report: [bold]{paths['index.html']}[/]")
         print(paths["index.html"])
         return 0
-    assert config is not None
-    result, run_code, checks = _run_night(args, config, history, night)
+    assert config is not None and machine is not None
+    result, run_code, checks = _run_night(args, config, history, night, machine)
     paths = write_trend(history, nightly_dir, tonight=result)
     _print_tonight(result)
     console.print(
@@ -134,7 +146,9 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     return code or run_code
 
 
-def _run_night(args, config, history, night: dt.date):
+def _run_night(args, config, history, night: dt.date, machine: str):
+    from rich.markup import escape
+
     from harness.analyze import analyze
     from harness.history import already_recorded, record_night
     from harness.kinds import kind_of
@@ -143,7 +157,7 @@ def _run_night(args, config, history, night: dt.date):
 
     names = [s.name for s in config.series]
     if not args.replace:
-        existing = history.existing(night, names)
+        existing = history.existing(night, names, machine=machine)
         if not existing.empty:
             raise already_recorded(night, existing)
     workloads = config.workloads()
@@ -168,14 +182,17 @@ def _run_night(args, config, history, night: dt.date):
     if not args.recalibrate:
         # The same N as the previous night: per-process totals (GC cycles, max pause)
         # stay comparable across nights. Only when the target time is the same.
-        pinned = history.latest_benchtime(before=night, target_seconds=config.target_seconds)
+        pinned = history.latest_benchtime(
+            before=night, target_seconds=config.target_seconds, machine=machine
+        )
         calibrated = {w.name for w in workloads if kind_of(w).calibrated}
         run.manifest.benchtime = {k: v for k, v in pinned.items() if k in calibrated}
         if run.manifest.benchtime:
             console.print(f"benchtime N from the previous night: {run.manifest.benchtime}")
     run.save()
     console.print(
-        f"night [bold]{night}[/]: run {run.run_dir}: {len(config.series)} series, "
+        f"night [bold]{night}[/] on machine [bold]{escape(machine)}[/]: run {run.run_dir}: "
+        f"{len(config.series)} series, "
         f"{len(run.order)} processes, seed {run.options.seed}"
     )
     run_code = execute_run(run)
@@ -188,12 +205,16 @@ def _run_night(args, config, history, night: dt.date):
             history,
             night,
             entries,
+            machine=machine,
             replace=args.replace,
             params=config.detection,
             progress=lambda s, done, total: status.update(f"writing {s}: {done}/{total} samples"),
         )
     if result.replaced:
-        console.print(f"[yellow]replaced[/] night {night} of {', '.join(result.replaced)}")
+        console.print(
+            f"[yellow]replaced[/] night {night} of {', '.join(result.replaced)} "
+            f"on machine {escape(machine)}"
+        )
     result.findings.to_csv(run.run_dir / "findings.csv", index=False)
     return result, run_code, analysis.checks
 
@@ -230,7 +251,7 @@ def _entry(series, run, analysis, config):
             "target_seconds": config.target_seconds,
             "n": dict(run.manifest.benchtime),
         },
-        machine={
+        machine_info={
             k: machine.get(k) for k in ("hostname", "cpu_model", "cores", "kernel", "governor")
         },
         control=series.control,
@@ -247,7 +268,7 @@ def _print_tonight(result) -> None:
 
     counts = result.findings["status"].value_counts().to_dict() if len(result.findings) else {}
     console.print(
-        f"night {result.night}: "
+        f"night {result.night} on machine {escape(result.machine)}: "
         + (", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no findings")
     )
     for _, alert in result.new_alerts.iterrows():

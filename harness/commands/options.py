@@ -6,11 +6,13 @@ naming the flag, whichever command got it."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from pydantic import ValidationError
 
 from harness.errors import UsageError
 from harness.rundir import RunOptions
+from harness.runs import engines_from_toml, parse_engines
 
 # flag → RunOptions field (flags whose value is the field's as given)
 FLAGS: dict[str, str] = {
@@ -32,6 +34,7 @@ FLAGS: dict[str, str] = {
     "--max-steal": "max_steal_cores",
     "--noise-retries": "noise_retries",
     "--claims": "claims",
+    "--run-executor": "run_executor",
 }
 
 
@@ -68,7 +71,28 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
     given["gate"] = False if args.no_gate else None
     for flag in ("--perf", "--keep-raw", "--trace", "--claims"):  # store_true: False = unset
         given[FLAGS[flag]] = True if getattr(args, _dest(flag), False) else None
+    engines = getattr(args, "engines", None)
+    if engines:
+        if given["run_executor"] == "local":
+            raise UsageError(
+                "--engines runs processes in containers: not with --run-executor local"
+            )
+        given["engines"] = engine_specs(engines)
+        given["run_executor"] = "docker"
     return build_options(given)
+
+
+def engine_specs(text: str) -> list:
+    """`--engines`: a comma list of engine URLs, or a TOML file of [[engine]] tables."""
+    path = Path(text)
+    if text.endswith(".toml") or path.is_file():
+        if not path.is_file():
+            raise UsageError(f"--engines: no file {path}")
+        specs = engines_from_toml(path)
+        if not specs:
+            raise UsageError(f"--engines: {path} has no [[engine]] table")
+        return specs
+    return parse_engines(text)
 
 
 def _dest(flag: str) -> str:

@@ -244,6 +244,20 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="add the report section that tests the original article's claims (on by "
         "default when a patch's metadata asks for it: patches/<name>.toml `claims = true`)",
     )
+    parser.add_argument(
+        "--run-executor",
+        choices=("local", "docker"),
+        help="where benchmark processes run: this machine (default), or containers on "
+        "Docker engines (--engines; without it the engine DOCKER_HOST names)",
+    )
+    parser.add_argument(
+        "--engines",
+        metavar="LIST|TOML",
+        help="Docker engines to spread whole blocks over, [NAME=]URL[#cpus=LIST] "
+        "comma-separated (unix:///var/run/docker.sock#cpus=0, tcp://box:2376, "
+        "ssh://me@box), or a TOML file of [[engine]] tables (name, url, tls_ca, tls_cert, "
+        'tls_key, cpus); implies --run-executor docker. README "Remote engines"',
+    )
     parser.add_argument("--out", type=Path, default=Path("results"), help="results directory")
     add_gate_argument(parser)
     add_equivalence_argument(parser)

@@ -1,7 +1,9 @@
 """From tonight's findings to alerts: what is new, what an earlier alert's revert closed,
 and which toolchain change lies between the last good and the first bad night.
 
-Pure functions on DataFrames and dicts (record.py does the reading and writing):
+Pure functions on DataFrames and dicts (record.py does the reading and writing). The
+alerts they are given are one series' on one machine (record.py reads them per series
+and machine): a step on one machine never resolves, nor bounds, another's.
 
 - `known_steps(alerts)`: per key, the night its level last changed (an alert's first
   bad night, or the night it was resolved): detection compares nothing across it.
@@ -190,10 +192,14 @@ def bisect_command(
 
 
 def describe(alert: Mapping) -> str:
-    """REGRESSION go1.27 Scheduler/Scheduler-2 ns/op +212% [+190%, +240%] … since …"""
+    """REGRESSION go1.27 Scheduler-2 ns/op on bench-1: +212% [+190%, +240%] … since …
+    (the machine: each machine's nights are their own history, so an alert is one
+    machine's)."""
     where = f"{alert['series']} {alert['benchmark']} {alert['metric']}"
     if alert.get("phase") not in (None, "", "all"):
         where += f" ({alert['phase']})"
+    if alert.get("machine"):
+        where += f" on {alert['machine']}"
     threshold = alert.get("threshold")
     threshold_text = (
         f"threshold ±{threshold * 100:.3g}% from {alert.get('threshold_source')}"

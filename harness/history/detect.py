@@ -2,6 +2,10 @@
 the history? Pure functions on DataFrames: one series' samples in, one finding per
 workload × benchmark × metric (× phase) out.
 
+A history is one series on one machine (record.py reads it with its machine, and the
+control series on the same machine): nights of another machine are never a baseline,
+because machines differ in level and noise by more than most steps worth an alert.
+
 Unit of replication: one process (harness/stats `per_process_values`), as in the A/B
 report. A night is summarized by the median of its processes.
 
@@ -199,14 +203,22 @@ def detect(
 ) -> pd.DataFrame:
     """Findings for `night` (FINDING_COLUMNS), one per key measured that night.
 
-    `history`: one series' samples (night, workload, benchmark, rep, metric, unit, value,
-    better[, phase]), any nights; only nights ≤ `night` are used. `control`: the same for
-    an A/A control series, or None. `known_steps`: {(workload, benchmark, metric, phase):
-    night} where the key's level last changed (earlier alerts); nights before it are not
-    compared with nights from it on.
+    `history`: one series' samples on one machine (night, workload, benchmark, rep,
+    metric, unit, value, better[, phase]), any nights; only nights ≤ `night` are used.
+    `control`: the same for an A/A control series on that machine, or None.
+    `known_steps`: {(workload, benchmark, metric, phase): night} where the key's level
+    last changed (earlier alerts); nights before it are not compared with nights from it
+    on.
     """
     if history.empty:
         return pd.DataFrame(columns=FINDING_COLUMNS)
+    for frame, what in ((history, "history"), (control, "control")):
+        # One machine's nights only: two machines' medians of one night would be judged
+        # as one series, each machine's level the other's "step".
+        if frame is not None and "machine" in frame and frame["machine"].nunique() > 1:
+            raise ValueError(
+                f"detect: the {what} mixes machines {sorted(frame['machine'].unique())}"
+            )
     return detect_processes(
         process_values(history),
         night,

@@ -1,17 +1,23 @@
 """Write one night into the history and judge it, in one transaction.
 
-    result = record_night(history, night, [SeriesNight(...), ...], replace=False)
+    result = record_night(history, night, [SeriesNight(...), ...], machine=machine_name(None))
+
+A night is recorded under a machine (config.machine_name: --machine, else the host
+name): each (series, machine) is a history of its own, so two machines may record the
+same series on the same night, and one machine's nights are never another's baseline.
 
 Inside one writer transaction (store.History.write: SQLite BEGIN IMMEDIATE, PostgreSQL
 advisory lock): refuse (or, with replace=True, delete) what is already recorded for
-this night and these series, insert each series' night row and every sample, then for
-each series run change detection on its history up to this night (detect.py), reconcile
-the findings with its open alerts (alerts.py) and insert / resolve alerts. Either all of
+this night, these series and this machine, insert each series' night row and every
+sample, then for each series run change detection on its history on this machine up to
+this night (detect.py), reconcile the findings with its open alerts on this machine
+(alerts.py) and insert / resolve alerts. Either all of
 it is committed or none of it: a second nightly run waits for the first, and never sees
 or leaves half a night.
 
-Re-running a night (replace=True) deletes that night's rows for the series, the alerts
-raised on it, and reopens alerts it had resolved, then records it anew. Alerts raised on
+Re-running a night (replace=True) deletes that night's rows for the series on this
+machine, the alerts raised on it, and reopens alerts it had resolved, then records it
+anew. Alerts raised on
 later nights are not recomputed (backfills of old nights are judged against the nights
 before them only).
 """
@@ -42,13 +48,15 @@ CHUNK = 5000  # samples per INSERT batch
 
 
 class NightAlreadyRecorded(UsageError):
-    """The night is in the history for one of the series; --replace records it again."""
+    """The night is in the history for one of the series on this machine; --replace
+    records it again."""
 
 
 @dataclass
 class SeriesNight:
     """One series' part of a night: its samples (a run's `samples` table rows for its
-    variant) and what produced them (keys of the `nights` table, see schema.py)."""
+    variant) and what produced them (keys of the `nights` table, see schema.py). The
+    machine it is recorded under is record_night's (one machine per night run)."""
 
     series: str
     samples: pd.DataFrame
@@ -65,7 +73,7 @@ class SeriesNight:
     reps: int = 0
     gomaxprocs: list = field(default_factory=list)
     benchtime: dict = field(default_factory=dict)
-    machine: dict = field(default_factory=dict)
+    machine_info: dict = field(default_factory=dict)  # host facts: nights.machine_json
     control: bool = False
     processes_ok: int = 0
     processes_failed: int = 0
@@ -75,8 +83,9 @@ class SeriesNight:
 @dataclass
 class NightResult:
     night: dt.date
+    machine: str
     night_ids: dict[str, int]
-    findings: pd.DataFrame  # every series' findings (detect.FINDING_COLUMNS + series)
+    findings: pd.DataFrame  # every series' findings (series, machine + FINDING_COLUMNS)
     new_alerts: pd.DataFrame  # rows of the alerts table raised tonight
     resolved: pd.DataFrame  # rows of the alerts table resolved tonight
     replaced: list[str]  # series whose night was recorded before and replaced
@@ -108,6 +117,7 @@ def record_night(
     night,
     entries: list[SeriesNight],
     *,
+    machine: str,
     replace: bool = False,
     params: DetectParams | None = None,
     progress: Progress | None = None,
@@ -116,15 +126,15 @@ def record_night(
     params = params or DetectParams()
     names = [e.series for e in entries]
     with history.write() as conn:
-        existing = history.existing(night, names, conn=conn)
+        existing = history.existing(night, names, conn=conn, machine=machine)
         if not existing.empty and not replace:
             raise already_recorded(night, existing)
         for _, row in existing.iterrows():
             _delete_night(conn, row)
-        night_ids = {e.series: _insert_night(conn, night, e, progress) for e in entries}
+        night_ids = {e.series: _insert_night(conn, night, machine, e, progress) for e in entries}
         found, new, resolved = [], [], []
         for entry in entries:
-            f, n, r = _judge(history, conn, night, entry.series, params)
+            f, n, r = _judge(history, conn, night, entry.series, machine, params)
             found.append(f)
             new.extend(n)
             resolved.extend(r)
@@ -132,6 +142,7 @@ def record_night(
         rows = _alert_rows(conn, alert_ids)
     return NightResult(
         night=night,
+        machine=machine,
         night_ids=night_ids,
         findings=pd.concat(found, ignore_index=True) if found else pd.DataFrame(),
         new_alerts=rows[rows["id"].isin([a["id"] for a in new])].reset_index(drop=True),
@@ -141,9 +152,11 @@ def record_night(
 
 
 def already_recorded(night: dt.date, existing: pd.DataFrame) -> NightAlreadyRecorded:
+    """`existing`: History.existing's rows (one machine's)."""
     which = ", ".join(f"{r.series} (run {r.run_id})" for r in existing.itertuples())
+    machines = ", ".join(sorted(set(existing["machine"])))
     return NightAlreadyRecorded(
-        f"night {night} is already in the history for {which}; "
+        f"night {night} is already in the history for {which} on machine {machines}; "
         "--replace records it again (its alerts are recomputed), or pick another --night"
     )
 
@@ -154,24 +167,24 @@ def _now() -> str:
 
 def _delete_night(conn: Connection, row: pd.Series) -> None:
     night = as_date(row["night"])
+    mine = (alerts.c.series == row["series"]) & (alerts.c.machine == row["machine"])
     conn.execute(sa.delete(samples).where(samples.c.night_id == int(row["id"])))
-    conn.execute(
-        sa.delete(alerts).where(alerts.c.series == row["series"], alerts.c.raised_night == night)
-    )
+    conn.execute(sa.delete(alerts).where(mine, alerts.c.raised_night == night))
     conn.execute(
         sa.update(alerts)
-        .where(alerts.c.series == row["series"], alerts.c.resolved_night == night)
+        .where(mine, alerts.c.resolved_night == night)
         .values(status="open", resolved_night=None)
     )
     conn.execute(sa.delete(nights).where(nights.c.id == int(row["id"])))
 
 
 def _insert_night(
-    conn: Connection, night: dt.date, entry: SeriesNight, progress: Progress | None
+    conn: Connection, night: dt.date, machine: str, entry: SeriesNight, progress: Progress | None
 ) -> int:
     result = conn.execute(
         nights.insert().values(
             series=entry.series,
+            machine=machine,
             night=night,
             run_id=entry.run_id,
             run_dir=entry.run_dir,
@@ -186,7 +199,7 @@ def _insert_night(
             reps=int(entry.reps),
             gomaxprocs_json=json.dumps(entry.gomaxprocs),
             benchtime_json=json.dumps(entry.benchtime, sort_keys=True),
-            machine_json=json.dumps(entry.machine, sort_keys=True, default=str),
+            machine_json=json.dumps(entry.machine_info, sort_keys=True, default=str),
             control=bool(entry.control),
             processes_ok=int(entry.processes_ok),
             processes_failed=int(entry.processes_failed),
@@ -230,38 +243,44 @@ def _sample_rows(night_id: int, frame: pd.DataFrame) -> list[dict]:
     ]
 
 
-def _controls(conn: Connection, series: str) -> list[str]:
-    """Series marked as A/A controls on their latest night (other than `series`)."""
+def _controls(conn: Connection, series: str, machine: str) -> list[str]:
+    """Series marked as A/A controls on their latest night on `machine` (other than
+    `series`): a control's changes are its machine's noise, no other machine's."""
     latest = (
         sa.select(nights.c.series, sa.func.max(nights.c.night).label("night"))
+        .where(nights.c.machine == machine)
         .group_by(nights.c.series)
         .subquery()
     )
     stmt = (
         sa.select(nights.c.series)
         .join(latest, (nights.c.series == latest.c.series) & (nights.c.night == latest.c.night))
-        .where(nights.c.control.is_(True), nights.c.series != series)
+        .where(nights.c.control.is_(True), nights.c.series != series, nights.c.machine == machine)
         .order_by(nights.c.series)
     )
     return [row[0] for row in conn.execute(stmt)]
 
 
 def _judge(
-    history: History, conn: Connection, night: dt.date, series: str, params: DetectParams
+    history: History,
+    conn: Connection,
+    night: dt.date,
+    series: str,
+    machine: str,
+    params: DetectParams,
 ) -> tuple[pd.DataFrame, list[dict], list[int]]:
-    frame = history.series_samples(series, until=night, last_nights=params.window, conn=conn)
-    controls = _controls(conn, series)
-    control = (
-        history.series_samples(controls[0], until=night, last_nights=params.window, conn=conn)
-        if controls
-        else None
-    )
-    everything = history.alerts([series], conn=conn)
+    # Everything below is this machine's: its nights, its control, its alerts.
+    window = {"machine": machine, "until": night, "last_nights": params.window, "conn": conn}
+    frame = history.series_samples(series, **window)
+    controls = _controls(conn, series, machine)
+    control = history.series_samples(controls[0], **window) if controls else None
+    everything = history.alerts([series], machine=machine, conn=conn)
     open_alerts = everything[everything["status"] == "open"]
     findings = detect(
         frame, night, control=control, known_steps=known_steps(everything), params=params
     )
     findings.insert(0, "series", series)
+    findings.insert(1, "machine", machine)
     reconciled = reconcile(findings, open_alerts)
     for alert_id, _ in reconciled.resolved:
         conn.execute(
@@ -274,7 +293,8 @@ def _judge(
         for _, row in everything.iterrows()
     }
     night_rows = {
-        as_date(r["night"]): r for r in history.nights([series], conn=conn).to_dict("records")
+        as_date(r["night"]): r
+        for r in history.nights([series], conn=conn, machine=machine).to_dict("records")
     }
     new = []
     for _, finding in reconciled.new.iterrows():
@@ -291,6 +311,7 @@ def _judge(
         )
         values = {
             "series": series,
+            "machine": machine,
             **{k: str(finding[k]) for k in KEY},
             "unit": str(finding["unit"]),
             "better": str(finding["better"]),

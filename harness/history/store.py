@@ -12,8 +12,8 @@ Writers are serialized by the database itself, never by a file lock next to it:
 - PostgreSQL: a write transaction first takes `pg_advisory_xact_lock` on one key for the
   whole history; it is released at commit or rollback, by the server even if the client
   dies.
-- Other databases: the transaction plus the unique (series, night) constraint; a second
-  writer of the same night fails instead of waiting.
+- Other databases: the transaction plus the unique (series, machine, night) constraint;
+  a second writer of the same night fails instead of waiting.
 
 Each night is written in one such transaction (record.py), migrations too (schema.py):
 two nightly runs at once never interleave a night, and a crash leaves no half night.
@@ -138,31 +138,66 @@ class History:
 
     # --- reads ------------------------------------------------------------------------
 
-    def nights(self, series: Sequence[str] | None = None, conn: Connection | None = None):
-        """The nights table (optionally for some series), oldest first."""
-        stmt = sa.select(nights).order_by(nights.c.night, nights.c.series)
+    def nights(
+        self,
+        series: Sequence[str] | None = None,
+        conn: Connection | None = None,
+        *,
+        machine: str | None = None,
+    ):
+        """The nights table (optionally for some series, one machine), oldest first."""
+        stmt = sa.select(nights).order_by(nights.c.night, nights.c.series, nights.c.machine)
         if series is not None:
             stmt = stmt.where(nights.c.series.in_(list(series)))
+        if machine is not None:
+            stmt = stmt.where(nights.c.machine == machine)
         return _frame(stmt, conn, self)
 
-    def existing(self, night: dt.date, series: Sequence[str], conn: Connection | None = None):
-        """Rows of `nights` already recorded for this night and these series."""
-        stmt = sa.select(nights).where(nights.c.night == night, nights.c.series.in_(list(series)))
+    def existing(
+        self,
+        night: dt.date,
+        series: Sequence[str],
+        conn: Connection | None = None,
+        *,
+        machine: str,
+    ):
+        """Rows of `nights` already recorded for this night, these series and this machine
+        (another machine's night of the same series is no conflict)."""
+        stmt = sa.select(nights).where(
+            nights.c.night == night,
+            nights.c.series.in_(list(series)),
+            nights.c.machine == machine,
+        )
         return _frame(stmt, conn, self)
+
+    def series_machines(self, conn: Connection | None = None) -> list[tuple[str, str]]:
+        """Every (series, machine) with nights, in the order they were first recorded: one
+        history each, for detection and the trend report."""
+        stmt = (
+            sa.select(nights.c.series, nights.c.machine)
+            .group_by(nights.c.series, nights.c.machine)
+            .order_by(sa.func.min(nights.c.night), sa.func.min(nights.c.id))
+        )
+        return [(str(s), str(m)) for s, m in _rows(stmt, conn, self)]
 
     def series_samples(
         self,
         series: str,
         *,
+        machine: str | None = None,
         until: dt.date | None = None,
         last_nights: int | None = None,
         metrics: Sequence[str] | None = None,
         conn: Connection | None = None,
     ) -> pd.DataFrame:
-        """One series' samples joined with their night: night, rep, workload, benchmark,
-        metric, unit, value, better, phase, toolchain_key; the newest `last_nights`
-        nights up to `until` (inclusive)."""
+        """One series' samples joined with their night: night, machine, rep, workload,
+        benchmark, metric, unit, value, better, phase, toolchain_key; the newest `last_nights`
+        nights up to `until` (inclusive). `machine`: that machine's nights only (what
+        detection and the trend read: one history per series and machine); None: every
+        machine's (then a night may appear once per machine)."""
         picked = sa.select(nights.c.id).where(nights.c.series == series)
+        if machine is not None:
+            picked = picked.where(nights.c.machine == machine)
         if until is not None:
             picked = picked.where(nights.c.night <= until)
         if last_nights is not None:
@@ -173,6 +208,7 @@ class History:
         stmt = (
             sa.select(
                 nights.c.night,
+                nights.c.machine,
                 nights.c.toolchain_key,
                 samples.c.workload,
                 samples.c.benchmark,
@@ -194,25 +230,33 @@ class History:
         self,
         series: Sequence[str] | None = None,
         *,
+        machine: str | None = None,
         status: str | None = None,
         conn: Connection | None = None,
     ) -> pd.DataFrame:
         stmt = sa.select(alerts).order_by(alerts.c.first_bad_night, alerts.c.id)
         if series is not None:
             stmt = stmt.where(alerts.c.series.in_(list(series)))
+        if machine is not None:
+            stmt = stmt.where(alerts.c.machine == machine)
         if status is not None:
             stmt = stmt.where(alerts.c.status == status)
         return _frame(stmt, conn, self)
 
-    def latest_benchtime(self, before: dt.date, target_seconds: float) -> dict[str, int]:
-        """{workload: N} of the newest night before `before` (any series) that calibrated
-        for the same target time: later nights reuse N, so that every night does the
-        same work per process."""
+    def latest_benchtime(
+        self, before: dt.date, target_seconds: float, *, machine: str | None = None
+    ) -> dict[str, int]:
+        """{workload: N} of the newest night before `before` (any series; of `machine`
+        when given) that calibrated for the same target time: later nights reuse N, so
+        that every night does the same work per process. Per machine, because N was
+        calibrated to that machine's speed: another machine's N misses the target time."""
         stmt = (
             sa.select(nights.c.benchtime_json)
             .where(nights.c.night < before)
             .order_by(nights.c.night.desc(), nights.c.id.desc())
         )
+        if machine is not None:
+            stmt = stmt.where(nights.c.machine == machine)
         for (raw,) in _rows(stmt, None, self):
             recorded = json.loads(raw)
             if recorded.get("target_seconds") == target_seconds:
@@ -222,6 +266,7 @@ class History:
 
 SAMPLE_FRAME_COLUMNS = [
     "night",
+    "machine",
     "toolchain_key",
     "workload",
     "benchmark",

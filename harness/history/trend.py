@@ -3,7 +3,8 @@
     paths = write_trend(history, Path("results/nightly"), tonight=result)
 
 index.html is self-contained like the A/B report (inline CSS and SVG, a CSP that blocks
-every load, jinja2 autoescaping on): the open alerts; per series and headline metric
+every load, jinja2 autoescaping on): the open alerts; one panel per series and machine
+(each machine's nights are a history of their own), per headline metric
 (ns/op, STW, start latency: the headline family of harness/metrics.py) the per-night median with
 the interquartile band of the processes, toolchain changes (dotted) and alerts (red /
 green) marked; the nights with links to each night's report; the resolved alerts.
@@ -67,10 +68,14 @@ def write_trend(
     with history.read() as conn:
         nights = history.nights(conn=conn)
         alerts = history.alerts(conn=conn)
-        series_names = list(dict.fromkeys(nights["series"])) if not nights.empty else []
+        # Series in the order first recorded, each with its machines in that order.
+        pairs = history.series_machines(conn=conn)
+        first = {name: i for i, name in enumerate(dict.fromkeys(n for n, _ in pairs))}
         frames = {
-            name: history.series_samples(name, last_nights=last_nights, conn=conn)
-            for name in series_names
+            (name, machine): history.series_samples(
+                name, machine=None, last_nights=last_nights, conn=conn
+            )
+            for name, machine in sorted({(n, "x") for n, _ in pairs}, key=lambda pair: first[pair[0]])
         }
     context = _context(history, out_dir, nights, alerts, frames, tonight)
     index = out_dir / "index.html"
@@ -85,8 +90,14 @@ def _context(history, out_dir, nights, alerts, frames, tonight) -> dict:
     open_alerts = alerts[alerts["status"] == "open"] if not alerts.empty else alerts
     resolved = alerts[alerts["status"] == "resolved"] if not alerts.empty else alerts
     series = [
-        _series_view(name, nights[nights["series"] == name], frames[name], alerts, out_dir)
-        for name in frames
+        _series_view(
+            name,
+            machine,
+            nights[(nights["series"] == name) & (nights["machine"] == machine)],
+            frame,
+            alerts,
+        )
+        for (name, machine), frame in frames.items()
     ]
     latest = max((as_date(n) for n in nights["night"]), default=None) if len(nights) else None
     return {
@@ -95,6 +106,8 @@ def _context(history, out_dir, nights, alerts, frames, tonight) -> dict:
         "generated": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "latest_night": str(latest) if latest else "–",
         "n_nights": int(nights["night"].nunique()) if len(nights) else 0,
+        "n_series": len({s["name"] for s in series}),
+        "machines": list(dict.fromkeys(s["machine"] for s in series)),
         "open_alerts": [_alert_view(a) for _, a in _newest_first(open_alerts).iterrows()],
         "resolved_alerts": [
             _alert_view(a) for _, a in _newest_first(resolved).head(RESOLVED_SHOWN).iterrows()
@@ -117,6 +130,7 @@ def _alert_view(alert: pd.Series) -> dict:
         "id": int(alert["id"]),
         "kind": str(alert["kind"]),
         "series": str(alert["series"]),
+        "machine": str(alert["machine"]),
         "workload": str(alert["workload"]),
         "benchmark": str(alert["benchmark"]),
         "metric": str(alert["metric"]),
@@ -150,6 +164,7 @@ def _tonight_view(tonight) -> dict | None:
             counts.setdefault(series, {})[status] = int(n)
     return {
         "night": str(tonight.night),
+        "machine": str(tonight.machine),
         "new": [_alert_view(a) for _, a in tonight.new_alerts.iterrows()],
         "resolved": [_alert_view(a) for _, a in tonight.resolved.iterrows()],
         "counts": [
@@ -169,7 +184,8 @@ def _patch_text(raw: str) -> str:
     )
 
 
-def _series_view(name, nights, frame, alerts, out_dir) -> dict:
+def _series_view(name: str, machine: str, nights, frame, alerts) -> dict:
+    """One panel: a series on one machine (its nights, its alerts, its plots)."""
     nights = nights.sort_values("night")
     latest = nights.iloc[-1]
     keys = nights["toolchain_key"].tolist()
@@ -178,7 +194,11 @@ def _series_view(name, nights, frame, alerts, out_dir) -> dict:
         for n, before, after in zip(nights["night"].iloc[1:], keys[:-1], keys[1:], strict=True)
         if before != after
     ]
-    mine = alerts[alerts["series"] == name] if not alerts.empty else alerts
+    mine = (
+        alerts[(alerts["series"] == name) & (alerts["machine"] == machine)]
+        if not alerts.empty
+        else alerts
+    )
     figures = []
     if not frame.empty:
         key = frame[frame["metric"].map(is_headline)]
@@ -193,13 +213,14 @@ def _series_view(name, nights, frame, alerts, out_dir) -> dict:
                 metrics=metrics,
                 alerts=mine if not mine.empty else _no_alerts(),
                 toolchain_nights=changes,
-                salt=f"trend-{name}-{i}",
+                salt=f"trend-{name}-{machine}-{i}",
             )
             if svg:
                 figures.append({"title": title, "svg": Markup(svg)})
     return {
         "name": name,
-        "anchor": "series-" + "".join(c if c.isalnum() else "-" for c in name),
+        "machine": machine,
+        "anchor": "series-" + _slug(name) + "--" + _slug(machine),
         "control": bool(latest["control"]),
         "n_nights": len(nights),
         "first": str(nights["night"].iloc[0]),
@@ -214,6 +235,10 @@ def _series_view(name, nights, frame, alerts, out_dir) -> dict:
     }
 
 
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text)
+
+
 def _no_alerts() -> pd.DataFrame:
     return pd.DataFrame(
         columns=["workload", "benchmark", "metric", "kind", "status", "first_bad_night"]
@@ -224,7 +249,7 @@ def _night_rows(nights: pd.DataFrame, out_dir: Path) -> list[dict]:
     rows = []
     if nights.empty:
         return rows
-    ordered = nights.sort_values(["night", "series"], ascending=[False, True])
+    ordered = nights.sort_values(["night", "series", "machine"], ascending=[False, True, True])
     for _, night in ordered.iterrows():
         report = Path(str(night["run_dir"])) / "report.html"
         rel = os.path.relpath(report, out_dir.resolve()) if report.is_absolute() else None
@@ -232,6 +257,7 @@ def _night_rows(nights: pd.DataFrame, out_dir: Path) -> list[dict]:
             {
                 "night": str(night["night"]),
                 "series": str(night["series"]),
+                "machine": str(night["machine"]),
                 "go": str(night["go_version"]),
                 "mode": str(night["mode"]),
                 "patches": _patch_text(night["patches_json"]),
@@ -252,13 +278,16 @@ def _markdown(context: dict) -> str:
         f"## stwbench nightly: {context['latest_night']}",
         "",
         f"History `{_md(context['db'])}` · {context['n_nights']} nights · "
-        + ", ".join(f"`{_md(s['name'])}`" for s in context["series"]),
+        + ", ".join(dict.fromkeys(f"`{_md(s['name'])}`" for s in context["series"]))
+        + " · machines "
+        + ", ".join(f"`{_md(m)}`" for m in context["machines"]),
         "",
     ]
     tonight = context["tonight"]
     if tonight:
         lines.append(
-            f"**Night {tonight['night']}:** {len(tonight['new'])} new alert(s), "
+            f"**Night {tonight['night']}** (machine `{_md(tonight['machine'])}`): "
+            f"{len(tonight['new'])} new alert(s), "
             f"{len(tonight['resolved'])} resolved"
             + "".join(f" · {_md(c['series'])}: {_md(c['text'])}" for c in tonight["counts"])
         )
@@ -274,6 +303,7 @@ def _markdown(context: dict) -> str:
         header = [
             "kind",
             "series",
+            "machine",
             "benchmark",
             "metric",
             "change",
@@ -290,6 +320,7 @@ def _markdown(context: dict) -> str:
             cells = [
                 f"**{a['kind']}**",
                 _md(a["series"]),
+                _md(a["machine"]),
                 f"`{_md(a['benchmark'])}`",
                 f"`{_md(a['metric'])}`",
                 a["change"],
@@ -303,12 +334,17 @@ def _markdown(context: dict) -> str:
             lines.append("| " + " | ".join(cells) + " |")
     else:
         lines.append("None.")
-    lines += ["", "### Series", "", "| series | nights | latest | go | patches | key |"]
-    lines.append("|---|---|---|---|---|---|")
+    lines += [
+        "",
+        "### Series",
+        "",
+        "| series | machine | nights | latest | go | patches | key |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for s in context["series"]:
         name = _md(s["name"]) + (" (A/A control)" if s["control"] else "")
         lines.append(
-            f"| {name} | {s['n_nights']} | {s['last']} | {_md(s['go'])} | "
+            f"| {name} | {_md(s['machine'])} | {s['n_nights']} | {s['last']} | {_md(s['go'])} | "
             f"{_md(s['patches'])} | `{s['key']}` |"
         )
     lines += ["", "Trend plots and every night's report: `index.html`.", ""]

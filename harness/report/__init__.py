@@ -34,6 +34,7 @@ from harness.metrics import AA_FAMILY, is_headline
 from harness.report.benchfmt import write_bench
 from harness.report.html import page_guard, render_html
 from harness.report.inputs import load_inputs, normalize_comparisons
+from harness.report.machines import Machines
 from harness.report.plots import to_svg
 from harness.report.pyperf_json import write_pyperf
 from harness.report.summary import write_summaries
@@ -53,6 +54,7 @@ from harness.rundir import Manifest, layout
 
 # The report stage's API; the formatting helpers are shared with the trend report.
 __all__ = [
+    "Machines",
     "change",
     "format_value",
     "headline",
@@ -78,6 +80,7 @@ def render_report(
     warnings: list[dict] | None = None,
     aa: dict | None = None,
     checks: dict | None = None,
+    machines: Machines | None = None,
 ) -> dict[str, Path]:
     """Write every report file into run_dir; returns {file name: path}. The manifest is
     read from run_dir (harness.rundir.load_manifest) unless given as a `Manifest`."""
@@ -89,6 +92,7 @@ def render_report(
         warnings=warnings,
         aa=aa,
         checks=checks,
+        machines=machines,
     )
     paths: dict[str, Path] = {}
     samples = flat_phases(inputs.frames["samples"])

@@ -19,6 +19,7 @@ from harness.numbers import is_finite
 from harness.report import derive, mechanism, plots, provenance, stw_plots, stw_views
 from harness.report.aa import aa_view
 from harness.report.inputs import ReportInputs
+from harness.report.machines import machines_view
 from harness.report.run_quality import precision_view
 from harness.report.units import format_value
 from harness.report.verdicts import LEGEND, family_counts, margin_text, ordered, pairs, row_views
@@ -97,6 +98,7 @@ def context(inputs: ReportInputs) -> dict:
         "warnings": provenance.warning_rows(inputs.warnings),
         "aa": aa_view(inputs),
         "precision": precision_view(manifest, comparisons),
+        "machines": machines_view(inputs.machines, manifest),
         **_mechanism_context(inputs),
     }
 

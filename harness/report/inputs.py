@@ -21,6 +21,7 @@ import pandas as pd
 
 from harness.metrics import AA_FAMILY, HEADLINE, SECONDARY, is_headline
 from harness.report.claims import ClaimsSection, report_claims
+from harness.report.machines import Machines
 from harness.rundir import Manifest, RunLayout, load_manifest
 from harness.stats import COMPARISON_COLUMNS as STATS_COLUMNS
 from harness.tables import TABLE_COLUMNS, TABLES
@@ -63,6 +64,7 @@ class ReportInputs:
     comparisons: pd.DataFrame
     aa: dict | None = None  # harness.stats.aa_calibration of the run's A/A arm
     checks: dict | None = None  # harness/checks.py Checks.to_json(): gate, starvation
+    machines: Machines | None = None  # a run over several engines (report/machines.py)
 
     @property
     def layout(self) -> RunLayout:
@@ -128,6 +130,7 @@ def load_inputs(
     warnings: list[dict] | None = None,
     aa: dict | None = None,
     checks: dict | None = None,
+    machines: Machines | None = None,
 ) -> ReportInputs:
     """The report's inputs; the manifest is loaded from run_dir (harness.rundir) unless
     given, and must then be a `Manifest`: a dict is refused, not guessed at."""
@@ -155,6 +158,7 @@ def load_inputs(
         comparisons=normalize_comparisons(comparisons),
         aa=aa,
         checks=checks,
+        machines=machines,
     )
 
 

@@ -92,6 +92,8 @@ def summary_json(inputs: ReportInputs) -> str:
         document["checks"] = inputs.checks
     if inputs.claims is not None:
         document["claims"] = inputs.claims.to_json()
+    if inputs.machines is not None:
+        document["machines"] = inputs.machines.to_json()
     return json.dumps(_plain(document), indent=2, allow_nan=False) + "\n"
 
 

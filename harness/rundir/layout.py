@@ -35,6 +35,9 @@ PROBE_JSON = "probe.json"
 TRACE_OUT = "trace.out"
 TRACE_SUMMARY = "trace-summary.json"
 TRACE_TOOL_STDERR = "trace-tool-stderr.txt"
+# In a rejected attempt's directory: why it was set aside when that was not the noise
+# guard (its block moved to another engine), one line.
+MOVED_NOTE = "moved.txt"
 PERF_REPORT = "perf-report.txt"
 PERF_DATA = "perf.data"
 FOLDED_PREFIX = "perf-"

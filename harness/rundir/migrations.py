@@ -15,6 +15,10 @@ Schema history:
 - 3: a variant may carry GODEBUG knobs (`variants[].godebug`), and a gate record the knobs
   it ran with (`toolchains.<variant>.gate.godebug`); both default to none, so a schema-2
   manifest only changes its number.
+- 4: processes may run in containers on Docker engines: `options.run_executor` (default
+  local), `options.engines`, `engines` (what each engine was, whether it was lost) and
+  `processes.<slug>.engine`; all default to a local run, so a schema-3 manifest only
+  changes its number.
 """
 
 from __future__ import annotations
@@ -40,7 +44,11 @@ def _v2_to_v3(data: dict) -> dict:
     return {**data, "schema": 3}
 
 
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2, 2: _v2_to_v3}
+def _v3_to_v4(data: dict) -> dict:
+    return {**data, "schema": 4}
+
+
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 class SchemaError(ValueError):

@@ -32,7 +32,7 @@ from pydantic import (
     model_validator,
 )
 
-SCHEMA = 3  # see migrations.py for what each version changed
+SCHEMA = 4  # see migrations.py for what each version changed
 
 AA_SUFFIX = "-aa"  # the A/A arm's name: the baseline's recipe again, `<baseline>-aa`
 
@@ -186,6 +186,7 @@ class Attempt(NoiseFigures):
     status: ProcessState
     duration_s: float
     reason: str
+    engine: str | None = None
 
 
 class ProcessRecord(NoiseFigures):
@@ -197,6 +198,7 @@ class ProcessRecord(NoiseFigures):
     reason: str | None = None
     attempts: list[Attempt] = Field(default_factory=list)
     noisy: bool = False
+    engine: str | None = None  # run executor docker: the engine (machine) it ran on
 
 
 class Session(Record):
@@ -334,6 +336,35 @@ class Nightly(Record):
     series: dict[str, NightlySeries]
 
 
+# --- Docker engines the processes run on (run executor `docker`) -------------------
+
+
+class EngineSpec(Record):
+    """One Docker engine a run spreads its blocks over: `--engines` or a TOML [[engine]]."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")  # in paths and tables
+    # unix:///path, tcp://host:port (TLS with the tls_* files), ssh://user@host, or
+    # "env": the engine DOCKER_HOST (or the default socket) names.
+    url: str
+    tls_ca: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    cpus: str | None = None  # --cpuset-cpus of every process on it (None: all its CPUs)
+
+
+class EngineRecord(Record):
+    """What a run learnt of an engine: its machine, and whether it stayed."""
+
+    url: str
+    cpus: str | None = None
+    machine: Machine | None = None  # docker info + a probe container
+    image: str | None = None  # the runner image's tag there
+    state: Literal["ok", "lost"] = "ok"
+    lost_reason: str | None = None
+    lost_at: str | None = None
+    blocks: list[int] = Field(default_factory=list)  # reps it finished
+
+
 # --- the run's options: one model for flags, TOML and the manifest --------------------
 
 # Noise-guard defaults (cores, averaged over one process's wall time), from this project's
@@ -379,11 +410,24 @@ class RunOptions(Record):
     max_steal_cores: float = DEFAULT_MAX_STEAL_CORES
     noise_retries: int = Field(2, ge=0)
     claims: bool = False  # the article's claims section in the report (harness/report/claims.py)
+    # Where benchmark processes run: this machine, or containers on Docker engines
+    # (harness/runs/container.py), whole blocks per engine (harness/runs/shard.py).
+    run_executor: Literal["local", "docker"] = "local"
+    engines: list[EngineSpec] = Field(default_factory=list)  # docker; [] = the default engine
 
     @model_validator(mode="after")
     def _gomaxprocs_positive(self) -> RunOptions:
         if min(self.gomaxprocs) < 1:
             raise ValueError("gomaxprocs values must be ≥ 1")
+        return self
+
+    @model_validator(mode="after")
+    def _engines_consistent(self) -> RunOptions:
+        names = [e.name for e in self.engines]
+        if len(set(names)) != len(names):
+            raise ValueError(f"engine names repeat: {names}")
+        if self.engines and self.run_executor != "docker":
+            raise ValueError("engines are for run executor docker")
         return self
 
 
@@ -431,6 +475,7 @@ class Manifest(Record):
     noise: NoiseRecord | None = None
     adaptive: Adaptive | None = None
     nightly: Nightly | None = None
+    engines: dict[str, EngineRecord] = Field(default_factory=dict)  # run executor docker
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
 
@@ -499,6 +544,18 @@ class Manifest(Record):
         """The CPU list benchmark processes are pinned to (--cpus, or the isolation plan)."""
         planned = self.isolation.bench_cpus if self.isolation else None
         return planned or self.options.cpus
+
+    def rep_machines(self) -> dict[int, str]:
+        """rep → the engine its block ran on (run executor docker; {} for a local run).
+
+        The shard stage runs each block whole on one engine, so the first finished
+        process of a rep names it."""
+        machines: dict[int, str] = {}
+        for item in self.order:
+            record = self.processes.get(item.slug)
+            if record is not None and record.engine and item.rep not in machines:
+                machines[item.rep] = record.engine
+        return machines
 
     def to_json(self) -> dict:
         return self.model_dump(mode="json", by_alias=True)

@@ -121,7 +121,7 @@ def run(spec: ProcessSpec, item_dir: Path) -> ProcessResult:
     if spec.trace is not None:
         result.trace_error = trace.summarize(spec.trace, partial, keep_raw=spec.keep_raw)
     if status != "ok" and reason:
-        result.reason = f"{reason}; {_failure_summary(stderr)}"
+        result.reason = f"{reason}; {failure_summary(stderr)}"
     record(item_dir, result)
     return result
 
@@ -143,7 +143,7 @@ def _quit_then_kill(process: subprocess.Popen) -> int | None:
 _GO_FAILURE = re.compile(r"^(fatal error: .*|panic: .*|SIGQUIT: quit.*|--- FAIL: .*)$", re.M)
 
 
-def _failure_summary(path: Path, limit: int = 400) -> str:
+def failure_summary(path: Path, limit: int = 400) -> str:
     """The Go runtime's own verdict (fatal error / panic / SIGQUIT) if it printed one,
     else the last bytes of stderr: what a reader of the manifest needs first."""
     try:

@@ -26,7 +26,7 @@ from pathlib import Path
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
-def _affinity() -> list[int]:
+def affinity() -> list[int]:
     try:
         return sorted(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -107,7 +107,7 @@ def plan(cpus: list[int], taskset_ok: bool, user_cpus: str | None, max_gomaxproc
 
 def detect(user_cpus: str | None, max_gomaxprocs: int) -> dict:
     """The facts and the plan, as recorded in Manifest.isolation."""
-    cpus = _affinity()
+    cpus = affinity()
     taskset_ok, taskset_why = _taskset_works(cpus[0])
     cgroup_ok, cgroup_why = _cgroup_cpuset()
     return {
@@ -137,7 +137,7 @@ def harness_on(cpus: list[int] | None) -> Iterator[None]:
     if not cpus:
         yield
         return
-    before = set(_affinity())
+    before = set(affinity())
     _set_all_threads(set(cpus))
     try:
         yield

@@ -41,18 +41,24 @@ def _clk_tck() -> int:
 CLK_TCK = _clk_tck()
 
 
-def parse_proc_stat(text: str) -> dict[str, int] | None:
-    """The aggregate `cpu` line of /proc/stat as {field: jiffies} (missing fields: 0)."""
+def parse_proc_stat(text: str, cpus: list[int] | None = None) -> dict[str, int] | None:
+    """/proc/stat as {field: jiffies} (missing fields: 0): the aggregate `cpu` line, or
+    the sum of the `cpuN` lines of `cpus` (a container pinned to some CPUs of a machine
+    whose other CPUs run another engine's benchmarks must not count those as its noise)."""
+    wanted = {"cpu"} if cpus is None else {f"cpu{n}" for n in cpus}
+    total: dict[str, int] | None = None
     for line in text.splitlines():
         parts = line.split()
-        if parts and parts[0] == "cpu":
-            try:
-                values = [int(v) for v in parts[1:]]
-            except ValueError:
-                return None
-            values += [0] * (len(FIELDS) - len(values))
-            return dict(zip(FIELDS, values, strict=False))
-    return None
+        if not parts or parts[0] not in wanted:
+            continue
+        try:
+            values = [int(v) for v in parts[1:]]
+        except ValueError:
+            return None
+        values += [0] * (len(FIELDS) - len(values))
+        row = dict(zip(FIELDS, values, strict=False))
+        total = row if total is None else {k: total[k] + row[k] for k in FIELDS}
+    return total
 
 
 def _read_proc_stat() -> dict[str, int] | None:
@@ -107,21 +113,43 @@ class Noise:
 
 def measure(before: Sample, after: Sample, clk_tck: int = CLK_TCK) -> Noise:
     """The figures of the interval between two samples (see the module docstring)."""
-    wall = max(after.monotonic_s - before.monotonic_s, 1e-9)
-    user = max(after.children_user_s - before.children_user_s, 0.0)
-    sys = max(after.children_sys_s - before.children_sys_s, 0.0)
+    return interval(
+        before.stat,
+        after.stat,
+        wall_s=after.monotonic_s - before.monotonic_s,
+        user_s=max(after.children_user_s - before.children_user_s, 0.0),
+        sys_s=max(after.children_sys_s - before.children_sys_s, 0.0),
+        own_s=max(after.self_cpu_s - before.self_cpu_s, 0.0),
+        load1=before.load1,
+        clk_tck=clk_tck,
+    )
+
+
+def interval(
+    stat_before: dict[str, int] | None,
+    stat_after: dict[str, int] | None,
+    *,
+    wall_s: float,
+    user_s: float,
+    sys_s: float,
+    own_s: float = 0.0,
+    load1: float | None = None,
+    clk_tck: int = CLK_TCK,
+) -> Noise:
+    """The figures of one process from its machine's counters around it: this harness's
+    (`measure`) or the ones a container's wrapper read (harness/runs/container.py)."""
+    wall = max(wall_s, 1e-9)
     interference = steal = None
-    if before.stat is not None and after.stat is not None:
-        delta = {k: after.stat[k] - before.stat[k] for k in FIELDS}
+    if stat_before is not None and stat_after is not None:
+        delta = {k: stat_after[k] - stat_before[k] for k in FIELDS}
         busy_s = sum(delta[k] for k in BUSY) / clk_tck
-        own_s = max(after.self_cpu_s - before.self_cpu_s, 0.0)
-        interference = round((busy_s - user - sys - own_s) / wall, 4)
+        interference = round((busy_s - user_s - sys_s - own_s) / wall, 4)
         steal = round(delta["steal"] / clk_tck / wall, 4)
     return Noise(
         wall_s=round(wall, 4),
-        cpu_user_s=round(user, 6),
-        cpu_sys_s=round(sys, 6),
+        cpu_user_s=round(user_s, 6),
+        cpu_sys_s=round(sys_s, 6),
         interference_cores=interference,
         steal_cores=steal,
-        load1=before.load1,
+        load1=load1,
     )

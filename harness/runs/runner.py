@@ -22,7 +22,9 @@ import os
 import random
 import shutil
 import subprocess
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from harness.console import console, progress
@@ -33,6 +35,7 @@ from harness.parse import parse_bench
 from harness.rundir import (
     Attempt,
     BuildRecord,
+    EngineRecord,
     GateRecord,
     GateRequest,
     Isolation,
@@ -51,8 +54,9 @@ from harness.rundir import (
     Workload,
     layout,
 )
-from harness.runs import execute, isolation, machine, perf, trace
+from harness.runs import container, execute, isolation, machine, perf, shard, trace
 from harness.runs.compile import Binary, compile_workloads
+from harness.runs.engines import DEFAULT_ENGINE, Engine, open_engine
 from harness.runs.plan import extend_order, run_order
 from harness.runs.variants import toolchain_spec
 from harness.toolchains import (
@@ -197,21 +201,83 @@ def _execute(run: Run) -> None:
     extended = run.manifest.status == "extended"  # adaptive reps added blocks
     run.manifest.status = "running"
     run.manifest.sessions.append(Session(started_at=execute.now_iso()))
-    events, perf_failures = perf.detect_events() if options.perf else ([], {})
+    in_containers = options.run_executor == "docker"
+    if in_containers:
+        events, perf_failures = [], {"all": CONTAINER_PERF} if options.perf else {}
+    else:
+        events, perf_failures = perf.detect_events() if options.perf else ([], {})
     if options.perf and not events:
         console.print(f"[yellow]perf: no event records here ({perf_failures}); without perf")
     run.manifest.perf = PerfRecord(requested=options.perf, events=events, unavailable=perf_failures)
     run.manifest.machine = Machine(**machine.fingerprint(events))
+    engines = _open_engines(run) if in_containers else []
     toolchains = _toolchains(run)
     binaries = _binaries(run, toolchains)
-    isolated = Isolation(**isolation.detect(options.cpus, _max_gomaxprocs(run)))
+    if in_containers:
+        isolated = _container_isolation(engines)
+    else:
+        isolated = Isolation(**isolation.detect(options.cpus, _max_gomaxprocs(run)))
     run.manifest.isolation = isolated
     console.print(f"[dim]isolation: {isolated.reason}")
     with isolation.harness_on(isolated.harness_cpus):
-        _calibrate(run, toolchains, binaries)
+        _calibrate(run, toolchains, binaries, engines[0] if engines else None)
         _record_noise(run)
         run.save()
-        _run_processes(run, toolchains, binaries, events, extended=extended)
+        if in_containers:
+            _run_sharded(run, toolchains, binaries, engines, extended=extended)
+        else:
+            _run_processes(run, toolchains, binaries, events, extended=extended)
+
+
+CONTAINER_PERF = "processes run in containers (--run-executor docker): perf is not in them"
+
+
+def _open_engines(run: Run) -> list[Engine]:
+    """Connect to every engine of the run, make sure it has the runner image and record
+    its machine. An engine of an earlier session that is down now is recorded as lost
+    (its half-done block reruns elsewhere); none answering at all is exit 2."""
+    specs = run.options.engines or [DEFAULT_ENGINE]
+    engines, problems = [], []
+    for spec in specs:
+        with console.status(f"engine {spec.name}: connecting, runner image, fingerprint"):
+            try:
+                engine = open_engine(spec)
+            except EnvironmentProblem as exc:
+                problems.append(str(exc))
+                previous = run.manifest.engines.get(spec.name)
+                if previous is not None:
+                    previous.state, previous.lost_reason = "lost", str(exc)
+                    previous.lost_at = previous.lost_at or execute.now_iso()
+                continue
+        engines.append(engine)
+        previous = run.manifest.engines.get(spec.name)
+        run.manifest.engines[spec.name] = EngineRecord(
+            url=spec.url,
+            cpus=spec.cpus,
+            machine=engine.machine,
+            image=engine.image,
+            blocks=previous.blocks if previous else [],
+        )
+        where = f"CPUs {spec.cpus}" if spec.cpus else "all its CPUs"
+        console.print(
+            f"engine [bold]{spec.name}[/] {spec.url}: {engine.machine.hostname}, "
+            f"{engine.machine.cores} cores, {engine.machine.cpu_model}, {where}"
+        )
+    if not engines:
+        raise EnvironmentProblem("no engine answers: " + "; ".join(problems))
+    for problem in problems:
+        console.print(f"[yellow]{problem}: its blocks go to the other engines")
+    run.save()
+    return engines
+
+
+def _container_isolation(engines: list[Engine]) -> Isolation:
+    pinned = [f"{e.name} on CPUs {e.spec.cpus}" for e in engines if e.spec.cpus]
+    unpinned = [e.name for e in engines if not e.spec.cpus]
+    reason = "containers: " + "; ".join(
+        [*pinned, *([f"{', '.join(unpinned)} on all their CPUs"] if unpinned else [])]
+    )
+    return Isolation(applied=bool(pinned), reason=reason, cpus=isolation.affinity())
 
 
 def _max_gomaxprocs(run: Run) -> int:
@@ -222,35 +288,66 @@ def _run_processes(
     run: Run, toolchains: dict, binaries: dict, events: list[str], *, extended: bool
 ) -> None:
     todo = [item for item in run.order if not layout.finished(run.item_dir(item))]
-    done = len(run.order) - len(todo)
-    if done:
-        why = f"extended by {len(todo)} processes" if extended else "resuming"
-        console.print(f"{why}: {done} of {len(run.order)} processes already on disk")
-    by_name = {w.name: w for w in run.workloads}
-    variants = {v.name: v for v in run.variants}
-    session = run.manifest.sessions[-1]
+    _say_resuming(run, len(todo), extended)
+    runner = _ItemRunner(run, toolchains, binaries, events)
     with progress() as bar:
-        task = bar.add_task("processes", total=len(run.order), completed=done)
+        task = bar.add_task("processes", total=len(run.order), completed=len(run.order) - len(todo))
         for item in todo:
-            started = time.monotonic()
-            workload = by_name[item.workload]
-            bar.update(
-                task,
-                description=f"{item.variant} {item.workload} P={item.gomaxprocs} rep {item.rep}",
+            bar.update(task, description=_describe(item))
+            runner.run(item, bar.console)
+            bar.advance(task)
+
+
+def _say_resuming(run: Run, todo: int, extended: bool) -> None:
+    done = len(run.order) - todo
+    if done:
+        why = f"extended by {todo} processes" if extended else "resuming"
+        console.print(f"{why}: {done} of {len(run.order)} processes already on disk")
+
+
+def _describe(item: RunItem) -> str:
+    return f"{item.variant} {item.workload} P={item.gomaxprocs} rep {item.rep}"
+
+
+class _ItemRunner:
+    """Runs one item (guarded against noise) and records it in the manifest; the lock
+    makes it safe to call from one thread per engine."""
+
+    def __init__(
+        self,
+        run: Run,
+        toolchains: dict,
+        binaries: dict,
+        events: list[str],
+        uploads: container.Uploads | None = None,
+    ) -> None:
+        self.run_ = run
+        self.toolchains, self.binaries, self.events = toolchains, binaries, events
+        self.uploads = uploads
+        self.workloads = {w.name: w for w in run.workloads}
+        self.variants = {v.name: v for v in run.variants}
+        self.lock = threading.Lock()
+
+    def run(self, item: RunItem, out, engine: Engine | None = None) -> None:
+        run = self.run_
+        started = time.monotonic()
+        workload = self.workloads[item.workload]
+
+        def once() -> execute.ProcessResult:
+            return _run_item(
+                run,
+                item,
+                self.variants[item.variant],
+                workload,
+                self.toolchains[item.variant],
+                self.binaries[item.variant][workload.name],
+                self.events,
+                engine=engine,
+                uploads=self.uploads,
             )
 
-            def once(item: RunItem = item, workload: Workload = workload) -> execute.ProcessResult:
-                return _run_item(
-                    run,
-                    item,
-                    variants[item.variant],
-                    workload,
-                    toolchains[item.variant],
-                    binaries[item.variant][workload.name],
-                    events,
-                )
-
-            result, attempts, noisy = _run_guarded(run, item, once, bar.console)
+        result, attempts, noisy = _run_guarded(run, item, once, out)
+        with self.lock:
             run.manifest.processes[item.slug] = ProcessRecord(
                 status=result.status,
                 duration_s=result.duration_s,
@@ -259,14 +356,91 @@ def _run_processes(
                 **_noise_figures(result),
                 attempts=attempts,
                 noisy=noisy,
+                engine=engine.name if engine else None,
             )
             if result.status != "ok":
-                bar.console.print(f"[red]{result.status}[/] {item.slug}: {result.reason}")
+                out.print(f"[red]{result.status}[/] {item.slug}: {result.reason}")
             _record_noise(run)
+            session = run.manifest.sessions[-1]
             session.processes_run += 1
             session.processes_s = round(session.processes_s + time.monotonic() - started, 3)
             run.save()
-            bar.advance(task)
+
+
+def _run_sharded(
+    run: Run, toolchains: dict, binaries: dict, engines: list[Engine], *, extended: bool
+) -> None:
+    """The docker run executor: whole blocks to engines (harness/runs/shard.py)."""
+    todo = [item for item in run.order if not layout.finished(run.item_dir(item))]
+    _say_resuming(run, len(todo), extended)
+    runner = _ItemRunner(run, toolchains, binaries, [], uploads=container.Uploads())
+    by_name = {e.name: e for e in engines}
+    reps = sorted({item.rep for item in todo})
+    finished_on = run.manifest.rep_machines()
+
+    with progress() as bar:
+        task = bar.add_task("processes", total=len(run.order), completed=len(run.order) - len(todo))
+
+        def run_block(name: str, rep: int) -> None:
+            engine = by_name[name]
+            items = [item for item in run.order if item.rep == rep]
+            with runner.lock:
+                moved = _move_foreign(run, items, name)
+            bar.advance(task, -moved)
+            for item in items:
+                if layout.finished(run.item_dir(item)):
+                    continue
+                bar.update(task, description=f"{name}: {_describe(item)}")
+                runner.run(item, bar.console, engine)
+                bar.advance(task)
+            with runner.lock:
+                run.manifest.engines[name].blocks.append(rep)
+                run.save()
+
+        def on_lost(name: str, rep: int, reason: str) -> None:
+            with runner.lock:
+                record = run.manifest.engines[name]
+                record.state, record.lost_reason, record.lost_at = "lost", reason, execute.now_iso()
+                run.save()
+            bar.console.print(f"[red]engine {name} lost[/] ({reason}); block {rep} re-queued")
+
+        outcome = shard.run_sharded(
+            reps,
+            [e.name for e in engines],
+            run_block,
+            owner=lambda rep: finished_on.get(rep),
+            on_lost=on_lost,
+        )
+    if outcome.unfinished:
+        raise EnvironmentProblem(
+            f"every engine was lost ({'; '.join(outcome.lost.values())}); "
+            f"{len(outcome.unfinished)} blocks unfinished, every finished one kept: "
+            f"continue with --resume {run.run_dir}"
+        )
+
+
+def _move_foreign(run: Run, items: list[RunItem], engine: str) -> int:
+    """Set aside the processes of this block that ran on another engine (lost, or gone
+    from this session): a block runs whole on one machine, so it reruns here. They stay
+    on disk as rejected attempts with a note saying why; returns how many moved."""
+    moved = 0
+    for item in items:
+        record = run.manifest.processes.get(item.slug)
+        item_dir = run.item_dir(item)
+        if record is None or not layout.finished(item_dir) or record.engine in (None, engine):
+            continue
+        number = max((n for n, _ in run.layout.rejected_attempts(item.slug)), default=0) + 1
+        dest = run.layout.rejected(item.slug, number)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(item_dir, dest)
+        (dest / layout.MOVED_NOTE).write_text(
+            f"engine {record.engine} left block {item.rep} unfinished; it reran whole on {engine}\n"
+        )
+        del run.manifest.processes[item.slug]
+        moved += 1
+    if moved:
+        run.save()
+    return moved
 
 
 NOISE_FIELDS = ("cpu_user_s", "cpu_sys_s", "interference_cores", "steal_cores", "load1")
@@ -292,14 +466,22 @@ def noise_reason(result: execute.ProcessResult, options: RunOptions) -> str | No
 
 def _attempt_entry(run: Run, number: int, path: Path) -> Attempt:
     result = execute.read_status(path)
+    moved = _moved_note(path)
     return Attempt(
         attempt=number,
         dir=str(path.relative_to(run.run_dir)),
         status=result.status,
         duration_s=result.duration_s,
         **_noise_figures(result),
-        reason=noise_reason(result, run.options) or "re-run",
+        reason=moved or noise_reason(result, run.options) or "re-run",
     )
+
+
+def _moved_note(path: Path) -> str | None:
+    try:
+        return (path / layout.MOVED_NOTE).read_text().strip()
+    except OSError:
+        return None
 
 
 def _run_guarded(
@@ -313,7 +495,8 @@ def _run_guarded(
     while True:
         result = once()
         reason = noise_reason(result, run.options)
-        if reason is None or len(rejected) >= run.options.noise_retries:
+        retried = sum(1 for _, path in rejected if _moved_note(path) is None)
+        if reason is None or retried >= run.options.noise_retries:
             break
         number = (rejected[-1][0] if rejected else 0) + 1
         dest = run.layout.rejected(item.slug, number)
@@ -431,7 +614,9 @@ def _binaries(run: Run, toolchains: dict[str, Toolchain]) -> dict[str, dict[str,
     return binaries
 
 
-def _calibrate(run: Run, toolchains: dict[str, Toolchain], binaries: dict) -> None:
+def _calibrate(
+    run: Run, toolchains: dict[str, Toolchain], binaries: dict, engine: Engine | None
+) -> None:
     """Find N once per benchmark (first variant that built it); every variant runs N."""
     benchtime = run.manifest.benchtime
     for workload in run.workloads:
@@ -442,39 +627,36 @@ def _calibrate(run: Run, toolchains: dict[str, Toolchain], binaries: dict) -> No
             if binary.path is None:
                 continue
             benchtime[workload.name] = _calibrate_one(
-                run, workload, binary, toolchains[variant.name], variant
+                run, workload, binary, toolchains[variant.name], variant, engine
             )
             break
         run.save()
 
 
 def _calibrate_one(
-    run: Run, workload: Workload, binary: Binary, toolchain: Toolchain, variant: Variant
+    run: Run,
+    workload: Workload,
+    binary: Binary,
+    toolchain: Toolchain,
+    variant: Variant,
+    engine: Engine | None,
 ) -> int:
     procs = workload.gomaxprocs or max(run.options.gomaxprocs)
     n = 1
     env = {**go_env(toolchain.goroot), **variant.env, "GOMAXPROCS": str(procs)}
-    cpus = run.manifest.bench_cpus()  # calibrate where the processes will run
-    pin = ["taskset", "--cpu-list", cpus] if cpus else []
+    # Calibrate where the processes will run: pinned like them, or in a container on
+    # the first engine.
+    trial = _calibration_trial(run, engine, env, binary)
     with console.status(f"calibrating {workload.name}") as status:
         for _ in range(12):
-            result = subprocess.run(
-                [*pin, binary.path, *bench_args(workload, n, procs)],
-                cwd=binary.cwd,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=run.options.timeout_s,
-                check=False,
-            )
-            parsed = parse_bench(result.stdout)
+            code, stdout = trial(bench_args(workload, n, procs))
+            parsed = parse_bench(stdout)
             # A pattern may select several benchmarks, all run N times: calibrate the
             # process's total, the sum of their ns/op.
             ns_per_op = sum(r.metrics.get("ns/op", 0.0) for r in parsed.results)
-            if result.returncode != 0 or not ns_per_op:
+            if code != 0 or not ns_per_op:
                 console.print(
-                    f"[yellow]calibration of {workload.name} failed "
-                    f"(exit {result.returncode}); using N=1"
+                    f"[yellow]calibration of {workload.name} failed (exit {code}); using N=1"
                 )
                 return 1
             total_s = ns_per_op * n / 1e9
@@ -483,6 +665,52 @@ def _calibrate_one(
                 return max(1, round(n * run.options.target_s / total_s))
             n *= 10 if total_s < 0.01 else 3
     return n
+
+
+def _calibration_trial(
+    run: Run, engine: Engine | None, env: dict[str, str], binary: Binary
+) -> Callable[[list[str]], tuple[int | None, str]]:
+    """args → (exit code, stdout) of one calibration process of `binary`."""
+    assert binary.path is not None
+    path = binary.path
+    if engine is None:
+        cpus = run.manifest.bench_cpus()
+        pin = ["taskset", "--cpu-list", cpus] if cpus else []
+
+        def local(args: list[str]) -> tuple[int | None, str]:
+            done = subprocess.run(
+                [*pin, path, *args],
+                cwd=binary.cwd,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=run.options.timeout_s,
+                check=False,
+            )
+            return done.returncode, done.stdout
+
+        return local
+    uploads = container.Uploads()
+
+    def in_container(args: list[str]) -> tuple[int | None, str]:
+        spec = execute.ProcessSpec(
+            command=[path, *args],
+            cwd=Path(binary.cwd),
+            env=env,
+            shown_env={k: env[k] for k in ("GOMAXPROCS",)},
+            timeout_s=run.options.timeout_s,
+            perf_events=[],
+            keep_raw=False,
+        )
+        scratch = run.raw / "_calibration" / Path(path).name
+        shutil.rmtree(scratch, ignore_errors=True)
+        result = container.run(
+            engine, spec, scratch, uploads, label=f"{run.manifest.run_id}/calibration"
+        )
+        stdout = (scratch / layout.STDOUT).read_text(errors="replace")
+        return result.exit_code, stdout
+
+    return in_container
 
 
 def _godebug(variant: Variant, schedtrace: str) -> str:
@@ -505,6 +733,9 @@ def _run_item(
     toolchain: Toolchain,
     binary: Binary,
     perf_events: list[str],
+    *,
+    engine: Engine | None = None,
+    uploads: container.Uploads | None = None,
 ) -> execute.ProcessResult:
     item_dir = run.item_dir(item)
     if binary.path is None:
@@ -538,7 +769,7 @@ def _run_item(
         ),
     )
     cpus = run.manifest.bench_cpus()
-    if cpus:
+    if cpus and engine is None:  # in a container the engine's cpuset pins it
         command = ["taskset", "--cpu-list", cpus, *command]
     spec = execute.ProcessSpec(
         command=command,
@@ -550,6 +781,11 @@ def _run_item(
         keep_raw=run.options.keep_raw,
         trace=(_trace_spec(run, toolchain) if traced else None),
     )
+    if engine is not None:
+        assert uploads is not None
+        return container.run(
+            engine, spec, item_dir, uploads, label=f"{run.manifest.run_id}/{item.slug}"
+        )
     return execute.run(spec, item_dir)
 
 

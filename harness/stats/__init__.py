@@ -19,6 +19,7 @@ from harness.stats.bootstrap import RatioCI, median_ratio, ratio_ci, row_rng
 from harness.stats.compare import COMPARISON_COLUMNS, MIN_PAIRS, compare, estimate
 from harness.stats.exact import rank_sum, signed_rank
 from harness.stats.geomean import geomean_ratio
+from harness.stats.machines import HETEROGENEITY_COLUMNS, by_machine, heterogeneity
 from harness.stats.multiple import benjamini_hochberg
 from harness.stats.paired import SIGNED_RANK_MIN_PAIRS, PairedResult, paired_log_test
 from harness.stats.power import detectable_change
@@ -31,6 +32,7 @@ from harness.stats.verdict import FLAGGED, VERDICTS, verdict, within
 __all__ = [
     "COMPARISON_COLUMNS",
     "FLAGGED",
+    "HETEROGENEITY_COLUMNS",
     "MIN_PAIRS",
     "SIGNED_RANK_MIN_PAIRS",
     "VERDICTS",
@@ -39,12 +41,14 @@ __all__ = [
     "RatioCI",
     "aa_calibration",
     "benjamini_hochberg",
+    "by_machine",
     "ci_halfwidth",
     "compare",
     "detectable_change",
     "estimate",
     "geomean_ratio",
     "headline_precision",
+    "heterogeneity",
     "mann_whitney_p",
     "median_ratio",
     "paired_log_test",

@@ -14,6 +14,7 @@ from harness.toolchains.builder import (
     find_toolchain,
     list_toolchains,
 )
+from harness.toolchains.executors.image import ensure_builder_image
 from harness.toolchains.gate import GATE_TESTS, gate_is_current, recorded_gate, run_gate
 from harness.toolchains.goenv import go_env
 from harness.toolchains.knobs import check_knobs, registered_settings
@@ -25,6 +26,7 @@ __all__ = [
     "ToolchainSpec",
     "build",
     "check_knobs",
+    "ensure_builder_image",
     "find_toolchain",
     "first_parent_commits",
     "gate_is_current",

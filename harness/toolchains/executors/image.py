@@ -52,6 +52,32 @@ def ensure_builder_image(client: docker.DockerClient) -> BuilderImage:
 
 
 def _build_image(client: docker.DockerClient, tag: str) -> None:
+    tarball = rootfs_tarball()
+    with console.status(f"docker import {tag} into this engine"):
+        try:
+            client.api.import_image_from_file(
+                str(tarball),
+                repository=BUILDER_REPOSITORY,
+                tag=BUILDER_RECIPE_HASH,
+                changes=[f"LABEL org.stwbench.recipe={BUILDER_RECIPE_HASH}"],
+            )
+        except docker.errors.DockerException as exc:
+            raise EnvironmentProblem(f"docker import of the builder image failed: {exc}") from exc
+    console.print(f"builder image {tag} ready")
+
+
+def rootfs_tarball() -> Path:
+    """The image's root filesystem as a tar file, made once per recipe and kept in the
+    cache: every further engine (a second local one, a remote one: the import streams it
+    through the API) imports the same file instead of running debootstrap again."""
+    tarball = cache.subdir("images") / f"{BUILDER_RECIPE_HASH}.tar"
+    with cache.locked(f"builder-rootfs-{BUILDER_RECIPE_HASH}"):
+        if not tarball.exists():
+            _debootstrap(tarball)
+    return tarball
+
+
+def _debootstrap(tarball: Path) -> None:
     debootstrap = shutil.which("debootstrap")
     if debootstrap is None:
         raise EnvironmentProblem(
@@ -61,7 +87,7 @@ def _build_image(client: docker.DockerClient, tag: str) -> None:
     if os.geteuid() != 0:
         raise EnvironmentProblem(
             f"making the builder image runs debootstrap, which needs root; run once as root "
-            f"(it is then cached as {tag}) or use --executor local"
+            f"(it is then cached in {tarball}) or use --executor local"
         )
     mirror = os.environ.get("STWBENCH_DEBIAN_MIRROR", DEFAULT_MIRROR)
     log_path = cache.subdir("images") / f"{BUILDER_RECIPE_HASH}.log"
@@ -69,7 +95,7 @@ def _build_image(client: docker.DockerClient, tag: str) -> None:
         prefix=f"image.{os.getpid()}.", dir=cache.subdir("tmp")
     ) as work:
         rootfs = Path(work) / "rootfs"
-        tarball = Path(work) / "rootfs.tar"
+        partial = Path(work) / "rootfs.tar"
         command = [
             debootstrap,
             f"--variant={BUILDER_RECIPE['variant']}",
@@ -78,7 +104,9 @@ def _build_image(client: docker.DockerClient, tag: str) -> None:
             mirror,
         ]
         with (
-            console.status(f"making builder image {tag} (debootstrap, ≈30 s)") as status,
+            console.status(
+                "making the builder image's root filesystem (debootstrap, ≈30 s)"
+            ) as status,
             log_path.open("w") as log,
         ):
             process = subprocess.Popen(
@@ -91,25 +119,13 @@ def _build_image(client: docker.DockerClient, tag: str) -> None:
             assert process.stdout is not None
             for line in process.stdout:
                 log.write(line)
-                status.update(f"making builder image {tag}: {line.strip()[:70]}")
+                status.update(f"debootstrap: {line.strip()[:70]}")
             if process.wait() != 0:
                 raise EnvironmentProblem(
                     f"debootstrap failed (exit {process.returncode}) from {mirror}; "
                     f"log {log_path}. Set STWBENCH_DEBIAN_MIRROR or use --executor local"
                 )
-            status.update(f"making builder image {tag}: docker import")
             subprocess.run(
-                ["tar", "--numeric-owner", "-C", str(rootfs), "-cf", str(tarball), "."], check=True
+                ["tar", "--numeric-owner", "-C", str(rootfs), "-cf", str(partial), "."], check=True
             )
-            try:
-                client.api.import_image_from_file(
-                    str(tarball),
-                    repository=BUILDER_REPOSITORY,
-                    tag=BUILDER_RECIPE_HASH,
-                    changes=[f"LABEL org.stwbench.recipe={BUILDER_RECIPE_HASH}"],
-                )
-            except docker.errors.DockerException as exc:
-                raise EnvironmentProblem(
-                    f"docker import of the builder image failed: {exc}"
-                ) from exc
-    console.print(f"builder image {tag} ready (log {log_path})")
+            os.replace(partial, tarball)  # same file system: the cache never holds half a tar
