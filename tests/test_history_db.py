@@ -1,6 +1,7 @@
 """The history database for real, on SQLite and on PostgreSQL (`history_url` runs each test
-on both): migrations, a night's round trip, alerts, replace, and concurrent writers in
-separate processes that must neither interleave nor corrupt a night."""
+on both): migrations, a night's round trip, alerts, replace, concurrent writers in
+separate processes that must neither interleave nor corrupt a night, and one history
+from many machines (each machine's nights their own history)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,14 @@ import sqlalchemy as sa
 
 from harness.errors import EnvironmentProblem
 from harness.history import schema
+from harness.history.alerts import describe
+from harness.history.detect import as_date
 from harness.history.record import NightAlreadyRecorded, SeriesNight, record_night
 from harness.history.store import History
 from harness.history.trend import write_trend
 
 NIGHT = dt.date(2026, 1, 1)
+HOST = "bench-1"  # the machine every single-machine test records under
 KEY_A, KEY_B = "a" * 64, "b" * 64
 SLOW = {"name": "test-only-slow-newproc.patch", "path": "/x/slow.patch", "sha256": "5" * 64}
 
@@ -53,10 +57,13 @@ def samples(night_index: int, *, factor: float = 1.0, reps: int = 5, extra: int 
 
 
 def entry(series: str, night_index: int, **kwargs) -> SeriesNight:
+    """`slow`: the slow patch (a 3× step and a new toolchain); `factor`: the level alone
+    (a slower machine, same toolchain)."""
     slow = kwargs.pop("slow", False)
+    factor = kwargs.pop("factor", 3.0 if slow else 1.0)
     return SeriesNight(
         series=series,
-        samples=samples(night_index, factor=3.0 if slow else 1.0, **kwargs),
+        samples=samples(night_index, factor=factor, **kwargs),
         run_id=f"run-{night_index}",
         run_dir=f"/nowhere/{night_index}",
         variant=series,
@@ -82,8 +89,8 @@ def day(i: int) -> dt.date:
 def test_a_fresh_database_gets_the_latest_schema_and_migrating_again_is_a_no_op(history_url):
     history = History(history_url)
     assert history.version() == 0
-    assert history.migrate() == [1, 2, 3]
-    assert history.version() == schema.LATEST == 3
+    assert history.migrate() == [1, 2, 3, 4]
+    assert history.version() == schema.LATEST == 4
     assert history.migrate() == []
     inspector = sa.inspect(history.engine)
     for table in (schema.nights, schema.samples, schema.alerts, schema.schema_version):
@@ -91,7 +98,7 @@ def test_a_fresh_database_gets_the_latest_schema_and_migrating_again_is_a_no_op(
         assert reflected == {c.name for c in table.columns}, table.name
     with history.read() as conn:
         versions = conn.execute(sa.select(schema.schema_version.c.version)).scalars().all()
-    assert sorted(versions) == [1, 2, 3]
+    assert sorted(versions) == [1, 2, 3, 4]
     history.dispose()
 
 
@@ -148,14 +155,132 @@ def test_an_older_database_is_upgraded_and_keeps_its_nights(history_url):
 
     upgraded = History(history_url)
     assert upgraded.version() == 1
-    assert upgraded.migrate() == [2, 3]
-    assert upgraded.version() == 3
+    assert upgraded.migrate() == [2, 3, 4]
+    assert upgraded.version() == 4
     assert len(upgraded.nights()) == 1 and len(upgraded.series_samples("tip")) == 1
     assert upgraded.alerts().empty  # the new table, there and empty
     assert upgraded.nights()["source_json"].isna().all()  # v3's column, null for old nights
-    record_night(upgraded, day(1), [entry("tip", 1)])  # and usable
+    assert upgraded.nights()["machine"].tolist() == ["default"]  # v4's: machine_json has no host
+    record_night(upgraded, day(1), [entry("tip", 1)], machine=HOST)  # and usable
     assert len(upgraded.nights()) == 2
     upgraded.dispose()
+
+
+def _v3_night(conn, table, series: str, i: int, machine_json: str) -> int:
+    night_id = conn.execute(
+        table.insert().values(
+            series=series,
+            night=day(i),
+            run_id=f"r{i}",
+            run_dir=f"/r{i}",
+            variant=series,
+            toolchain_key=KEY_A,
+            go_version="1.27.3",
+            mode="source",
+            executor="{}",
+            patches_json="[]",
+            env_json="{}",
+            workloads_json="[]",
+            reps=5,
+            gomaxprocs_json="[2]",
+            benchtime_json="{}",
+            machine_json=machine_json,
+            control=False,
+            processes_ok=5,
+            processes_failed=0,
+            stwbench_version="0",
+            created_at="2026-01-01T00:00:00+00:00",
+            source_json=None,
+        )
+    ).inserted_primary_key[0]
+    return int(night_id)
+
+
+def test_a_v3_database_with_rows_migrates_to_v4_with_machines_filled(history_url):
+    history = History(history_url)
+    assert history.migrate(target=3) == [1, 2, 3]
+    # A version-3 history, written with version 3's tables: two nights of `tip` on a host
+    # that machine_json names, one night of `ctl` whose machine_json names none, their
+    # samples, and an alert raised on tip's second night.
+    v3 = sa.MetaData()
+    nights_v3, samples_v3, alerts_v3 = (
+        schema._nights_v3(v3),
+        schema._samples_v1(v3),
+        schema._alerts_v2(v3),
+    )
+    with history.write() as conn:
+        ids = {
+            ("tip", 0): _v3_night(conn, nights_v3, "tip", 0, '{"hostname": "old-host"}'),
+            ("tip", 1): _v3_night(conn, nights_v3, "tip", 1, '{"hostname": "old-host"}'),
+            ("ctl", 1): _v3_night(conn, nights_v3, "ctl", 1, "{}"),
+        }
+        for (_series, i), night_id in ids.items():
+            rows = samples(i).drop(columns=["run_id", "variant"]).assign(night_id=night_id)
+            conn.execute(samples_v3.insert(), rows.assign(phase="all").to_dict("records"))
+        alert_id = conn.execute(
+            alerts_v3.insert().values(
+                **{k: "x" for k in ("workload", "benchmark", "metric", "phase", "unit")},
+                series="tip",
+                better="lower",
+                kind="regression",
+                raised_night=day(1),
+                first_bad_night=day(1),
+                last_good_night=day(0),
+                ratio=2.0,
+                threshold=0.5,
+                threshold_source="short-history",
+                confidence="low",
+                before_median=1.0,
+                after_median=2.0,
+                n_before=5,
+                n_after=5,
+                toolchain_change="none",
+                toolchain_change_json="{}",
+                status="open",
+                created_at="2026-01-02T00:00:00+00:00",
+            )
+        ).inserted_primary_key[0]
+    history.dispose()
+
+    upgraded = History(history_url)
+    assert upgraded.migrate() == [4] and upgraded.version() == 4
+    nights = upgraded.nights()
+    # Every row kept with its id; the machine from machine_json's hostname, or "default".
+    by_key = {(r.series, as_index(r.night)): r for r in nights.itertuples()}
+    assert {k: int(r.id) for k, r in by_key.items()} == ids
+    assert {k: r.machine for k, r in by_key.items()} == {
+        ("tip", 0): "old-host",
+        ("tip", 1): "old-host",
+        ("ctl", 1): "default",
+    }
+    assert len(upgraded.series_samples("tip", machine="old-host")) == 2 * 5 * 2
+    assert len(upgraded.series_samples("ctl", machine="default")) == 5 * 2
+    (alert,) = upgraded.alerts().to_dict("records")
+    assert alert["id"] == alert_id and alert["machine"] == "old-host"  # its night's machine
+
+    inspector = sa.inspect(upgraded.engine)
+    uniques = {tuple(u["column_names"]) for u in inspector.get_unique_constraints("nights")}
+    assert ("series", "machine", "night") in uniques and ("series", "night") not in uniques
+    alert_uniques = [u["column_names"] for u in inspector.get_unique_constraints("alerts")]
+    assert any("machine" in columns for columns in alert_uniques), alert_uniques
+    assert "ix_alerts_series_status" in {i["name"] for i in inspector.get_indexes("alerts")}
+    for table in (schema.nights, schema.alerts):
+        (machine,) = [c for c in inspector.get_columns(table.name) if c["name"] == "machine"]
+        assert machine["nullable"] is False, table.name
+
+    # The upgraded history goes on: old-host's third night is judged against its two
+    # nights before; another machine may record tip on a night old-host has.
+    third = record_night(upgraded, day(2), [entry("tip", 2)], machine="old-host")
+    assert "insufficient-history" not in set(third.findings["status"])
+    with pytest.raises(NightAlreadyRecorded, match="on machine old-host"):
+        record_night(upgraded, day(1), [entry("tip", 1)], machine="old-host")
+    record_night(upgraded, day(1), [entry("tip", 1)], machine="new-host")
+    assert len(upgraded.nights(["tip"])) == 4
+    upgraded.dispose()
+
+
+def as_index(night) -> int:
+    return (as_date(night) - NIGHT).days
 
 
 def test_a_newer_database_is_refused(history_url):
@@ -189,11 +314,11 @@ def test_unreachable_and_malformed_urls_are_clear_errors(tmp_path):
 def test_nights_round_trip_and_a_slow_third_night_raises_one_alert(history_url):
     history = History(history_url)
     history.migrate()
-    first = record_night(history, day(0), [entry("tip", 0)])
-    second = record_night(history, day(1), [entry("tip", 1)])
+    first = record_night(history, day(0), [entry("tip", 0)], machine=HOST)
+    second = record_night(history, day(1), [entry("tip", 1)], machine=HOST)
     assert first.new_alerts.empty and second.new_alerts.empty
     assert set(second.findings["status"]) == {"insufficient-history"}
-    third = record_night(history, day(2), [entry("tip", 2, slow=True)])
+    third = record_night(history, day(2), [entry("tip", 2, slow=True)], machine=HOST)
     assert len(third.new_regressions) == 1
     alert = third.new_regressions.iloc[0]
     assert (alert["benchmark"], alert["metric"], alert["kind"]) == (
@@ -217,9 +342,9 @@ def test_nights_round_trip_and_a_slow_third_night_raises_one_alert(history_url):
 
     # The same night again is refused, and nothing changed; --replace recomputes it.
     with pytest.raises(NightAlreadyRecorded, match="already in the history for tip"):
-        record_night(history, day(2), [entry("tip", 2)])
+        record_night(history, day(2), [entry("tip", 2)], machine=HOST)
     assert len(history.series_samples("tip")) == 30
-    replaced = record_night(history, day(2), [entry("tip", 2)], replace=True)
+    replaced = record_night(history, day(2), [entry("tip", 2)], machine=HOST, replace=True)
     assert replaced.replaced == ["tip"] and replaced.new_alerts.empty
     assert history.alerts().empty  # the alert raised on the replaced night is gone
     assert len(history.series_samples("tip")) == 30 and len(history.nights()) == 3
@@ -230,13 +355,13 @@ def test_a_revert_resolves_the_open_alert(history_url, tmp_path):
     history = History(history_url)
     history.migrate()
     for i in range(2):
-        record_night(history, day(i), [entry("tip", i)])
-    raised = record_night(history, day(2), [entry("tip", 2, slow=True)])
+        record_night(history, day(i), [entry("tip", i)], machine=HOST)
+    raised = record_night(history, day(2), [entry("tip", 2, slow=True)], machine=HOST)
     (alert_id,) = raised.new_regressions["id"]
     for i in (3, 4):  # the slow level persists: the alert stays open, nothing new
-        quiet = record_night(history, day(i), [entry("tip", i, slow=True)])
+        quiet = record_night(history, day(i), [entry("tip", i, slow=True)], machine=HOST)
         assert quiet.new_alerts.empty and quiet.resolved.empty
-    reverted = record_night(history, day(5), [entry("tip", 5)])
+    reverted = record_night(history, day(5), [entry("tip", 5)], machine=HOST)
     assert reverted.new_alerts.empty
     assert reverted.resolved["id"].tolist() == [alert_id]
     (row,) = history.alerts().to_dict("records")
@@ -264,7 +389,7 @@ def test_an_empty_history_renders_an_empty_trend_report(history_url, tmp_path):
 # --- concurrency: two processes at once ------------------------------------------------
 
 
-def _writer(url, series, night_index, replace, tag, barrier, queue):
+def _writer(url, series, night_index, replace, tag, machine, barrier, queue):
     """One nightly writer in its own process; reports what it saw and when."""
     history = History(url)
     history.migrate()
@@ -277,7 +402,14 @@ def _writer(url, series, night_index, replace, tag, barrier, queue):
 
     barrier.wait()
     try:
-        record_night(history, day(night_index), [big], replace=replace, progress=progress)
+        record_night(
+            history,
+            day(night_index),
+            [big],
+            machine=machine,
+            replace=replace,
+            progress=progress,
+        )
         queue.put((tag, "ok", inside[0], time.monotonic()))
     except NightAlreadyRecorded as exc:
         queue.put((tag, f"refused: {exc}", None, time.monotonic()))
@@ -316,7 +448,7 @@ def _contiguous_ids(history, night_id) -> bool:
 
 def test_two_writers_of_different_nights_are_serialized_not_interleaved(history_url):
     History(history_url).migrate()
-    results = _race(history_url, [("tip", 0, False, 1.0), ("tip", 1, False, 2.0)])
+    results = _race(history_url, [("tip", 0, False, 1.0, HOST), ("tip", 1, False, 2.0, HOST)])
     assert {r[0] for r in results.values()} == {"ok"}
     (a_start, a_end), (b_start, b_end) = (results[1.0][1:], results[2.0][1:])
     assert a_end <= b_start or b_end <= a_start, "the two transactions overlapped"
@@ -332,7 +464,7 @@ def test_two_writers_of_different_nights_are_serialized_not_interleaved(history_
 
 def test_two_writers_of_the_same_night_one_wins_the_other_is_refused(history_url):
     History(history_url).migrate()
-    results = _race(history_url, [("tip", 0, False, 1.0), ("tip", 0, False, 2.0)])
+    results = _race(history_url, [("tip", 0, False, 1.0, HOST), ("tip", 0, False, 2.0, HOST)])
     outcomes = sorted(r[0].split(":")[0] for r in results.values())
     assert outcomes == ["ok", "refused"], results
     history = History(history_url)
@@ -345,7 +477,7 @@ def test_two_writers_of_the_same_night_one_wins_the_other_is_refused(history_url
 
 def test_two_writers_replacing_the_same_night_leave_exactly_one_of_them(history_url):
     History(history_url).migrate()
-    results = _race(history_url, [("tip", 0, True, 1.0), ("tip", 0, True, 2.0)])
+    results = _race(history_url, [("tip", 0, True, 1.0, HOST), ("tip", 0, True, 2.0, HOST)])
     assert {r[0] for r in results.values()} == {"ok"}, results
     (a_start, a_end), (b_start, b_end) = (results[1.0][1:], results[2.0][1:])
     assert a_end <= b_start or b_end <= a_start, "the two transactions overlapped"
@@ -354,4 +486,151 @@ def test_two_writers_replacing_the_same_night_leave_exactly_one_of_them(history_
     frame = history.series_samples("tip")
     assert len(history.nights()) == 1 and len(frame) == 5 * 1202
     assert set(frame.loc[frame["metric"].str.startswith("filler"), "value"]) == {last}
+    history.dispose()
+
+
+# --- one history from many machines ---------------------------------------------------
+
+A, B = "bench-a", "bench-b"
+
+
+def test_two_machines_record_the_same_series_on_the_same_night(history_url):
+    history = History(history_url)
+    history.migrate()
+    a = record_night(history, day(0), [entry("tip", 0)], machine=A)
+    b = record_night(history, day(0), [entry("tip", 0, factor=2.0)], machine=B)
+    nights = history.nights(["tip"])
+    assert len(nights) == 2 and set(nights["night"]) == {day(0)}
+    assert sorted(nights["machine"]) == [A, B] and a.night_ids["tip"] != b.night_ids["tip"]
+    assert (a.machine, b.machine) == (A, B)
+    b_before = history.series_samples("tip", machine=B)
+    assert len(b_before) == len(history.series_samples("tip", machine=A)) == 5 * 2
+    assert len(history.series_samples("tip")) == 2 * 5 * 2  # every machine's
+
+    # Re-recording one machine's night is refused as before, naming the machine, and
+    # nothing changed; --replace replaces that machine's night only.
+    with pytest.raises(NightAlreadyRecorded, match=f"already in the history for tip .*{A}"):
+        record_night(history, day(0), [entry("tip", 0)], machine=A)
+    assert len(history.series_samples("tip")) == 2 * 5 * 2
+    replaced = record_night(history, day(0), [entry("tip", 7)], machine=A, replace=True)
+    assert replaced.replaced == ["tip"]
+    after = history.nights(["tip"])
+    assert len(after) == 2
+    assert after.set_index("machine").loc[A, "run_id"] == "run-7"
+    assert after.set_index("machine").loc[B, "run_id"] == "run-0"
+    b_after = history.series_samples("tip", machine=B)
+    assert sorted(b_after["value"]) == sorted(b_before["value"])  # B's night untouched
+
+    # The database's own key is (series, machine, night), whoever writes.
+    (row,) = history.nights(["tip"], machine=B).drop(columns=["id"]).to_dict("records")
+    with pytest.raises(sa.exc.IntegrityError), history.write() as conn:
+        conn.execute(schema.nights.insert().values(**row))
+    history.dispose()
+
+
+def test_two_machines_writing_the_same_night_at_once_both_keep_their_night(history_url):
+    History(history_url).migrate()
+    results = _race(history_url, [("tip", 0, False, 1.0, A), ("tip", 0, False, 2.0, B)])
+    assert {r[0] for r in results.values()} == {"ok"}, results
+    history = History(history_url)
+    assert sorted(history.nights(["tip"])["machine"]) == [A, B]
+    for machine, tag in ((A, 1.0), (B, 2.0)):
+        frame = history.series_samples("tip", machine=machine)
+        assert len(frame) == 5 * 1202
+        assert set(frame.loc[frame["metric"].str.startswith("filler"), "value"]) == {tag}
+    history.dispose()
+
+
+def record_two_machines(history: History) -> dict:
+    """Three nights of `tip` on two machines: B is a slower machine (2× the level from its
+    first night, same toolchain), A regresses 3× on the third night, no toolchain change.
+    Night by night, B after A. `ctl` runs on A only. Returns {(machine, night): result}."""
+    results = {}
+    for i in range(3):
+        results[(A, i)] = record_night(
+            history,
+            day(i),
+            [entry("tip", i, factor=3.0 if i == 2 else 1.0), entry("ctl", i)],
+            machine=A,
+        )
+        results[(B, i)] = record_night(history, day(i), [entry("tip", i, factor=2.0)], machine=B)
+    return results
+
+
+def test_detection_runs_per_machine(history_url):
+    history = History(history_url)
+    history.migrate()
+    results = record_two_machines(history)
+
+    # A's step alerts for A, and the alert says so.
+    (alert,) = results[(A, 2)].new_regressions.to_dict("records")
+    assert (alert["series"], alert["machine"], alert["metric"]) == ("tip", A, "ns/op")
+    assert alert["first_bad_night"] == day(2) and alert["last_good_night"] == day(1)
+    assert alert["toolchain_change"].startswith("no toolchain change")
+    assert f"REGRESSION tip Scheduler-2 ns/op on {A}:" in describe(alert)
+    # B raised nothing: neither its own 2× level (A's nights are not its baseline) nor A's
+    # step (B's third night is judged against B's nights only).
+    for i in range(3):
+        assert results[(B, i)].new_alerts.empty, i
+    assert history.alerts(machine=B).empty
+    assert set(history.alerts()["machine"]) == {A}
+    ns = {
+        key: r.findings[(r.findings["series"] == "tip") & (r.findings["metric"] == "ns/op")]
+        for key, r in results.items()
+    }
+    assert ns[(B, 1)]["status"].tolist() == ["insufficient-history"]  # one night before it
+    (b_third,) = ns[(B, 2)].to_dict("records")
+    assert b_third["status"] == "no-change" and b_third["machine"] == B
+    assert b_third["n_before"] == 2 * 5  # B's two nights, not A's too
+    assert 1.8 < b_third["before_median"] / 20_000 < 2.2  # B's level
+    history.dispose()
+
+
+def panels(html: str) -> dict[tuple[str, str], str]:
+    """{(series, machine): the panel's HTML} of a trend page."""
+    out = {}
+    for part in html.split('class="series-panel"')[1:]:
+        series = part.split('data-series="', 1)[1].split('"', 1)[0]
+        machine = part.split('data-machine="', 1)[1].split('"', 1)[0]
+        out[(series, machine)] = part.split("</section>", 1)[0]
+    return out
+
+
+def test_the_trend_report_has_a_panel_per_machine(history_url, tmp_path):
+    history = History(history_url)
+    history.migrate()
+    record_two_machines(history)
+    paths = write_trend(history, tmp_path / "trend")
+    html = paths["index.html"].read_text()
+    shown = panels(html)
+    assert list(shown) == [("tip", A), ("tip", B), ("ctl", A)]  # series first, then machines
+    for (series, machine), panel in shown.items():
+        assert f'<span class="machine">on {machine}</span>' in panel
+        assert "<svg" in panel and "3</b> nights" in panel, (series, machine)
+    assert "<b>1</b> open alerts" in shown[("tip", A)]
+    assert "<b>0</b> open alerts" in shown[("tip", B)]
+    assert html.count('class="series-panel"') == 3
+    table = html.split('id="open-alerts"', 1)[1].split("</table>", 1)[0]
+    (row,) = [r for r in table.split('<tr class="alert-row">')[1:] if ">ns/op<" in r]
+    assert f'<td class="name">{A}</td>' in row and B not in row
+    summary = paths["summary.md"].read_text()
+    assert f"| tip | {A} | 3 |" in summary and f"| tip | {B} | 3 |" in summary
+    assert f"| **regression** | tip | {A} |" in summary
+    history.dispose()
+
+
+@pytest.mark.slow
+def test_the_multi_machine_trend_page_loads_in_a_browser(tmp_path):
+    from tests.test_report import assert_fetches_nothing, headless, page_errors
+
+    history = History(f"sqlite:///{tmp_path / 'history.sqlite'}")
+    history.migrate()
+    record_two_machines(history)
+    page = write_trend(history, tmp_path / "trend")["index.html"]
+    assert_fetches_nothing(page.read_text())
+    result = headless(page, tmp_path / "profile", "--dump-dom")
+    assert result.returncode == 0, result.stderr[-3000:]
+    dom = result.stdout
+    assert 'data-loaded="1"' in dom and page_errors(dom) == []
+    assert list(panels(dom)) == [("tip", A), ("tip", B), ("ctl", A)]
     history.dispose()

@@ -73,9 +73,9 @@ def write_trend(
         first = {name: i for i, name in enumerate(dict.fromkeys(n for n, _ in pairs))}
         frames = {
             (name, machine): history.series_samples(
-                name, machine=None, last_nights=last_nights, conn=conn
+                name, machine=machine, last_nights=last_nights, conn=conn
             )
-            for name, machine in sorted({(n, "x") for n, _ in pairs}, key=lambda pair: first[pair[0]])
+            for name, machine in sorted(pairs, key=lambda pair: first[pair[0]])
         }
     context = _context(history, out_dir, nights, alerts, frames, tonight)
     index = out_dir / "index.html"
