@@ -351,5 +351,28 @@ def test_describe_reads_like_the_report():
     }
     text = describe(alert)
     assert text.startswith("REGRESSION go1.27 Scheduler-2 ns/op: +210% [+190%, +230%]")
+    # Since schema v4 an alert is one machine's, and says which.
+    on = describe({**alert, "machine": "bench-1"})
+    assert on.startswith("REGRESSION go1.27 Scheduler-2 ns/op on bench-1: +210% [+190%, +230%]")
     assert "first bad night 2026-01-03, last good 2026-01-02" in text
     assert "toolchain: + patch x.patch (abc)" in text
+
+
+# --- one history per machine ------------------------------------------------------------
+
+
+def test_detection_is_per_machine_a_step_on_one_machine_is_no_step_on_the_other():
+    """Machine A steps 1.3× on night 20, machine B (a 2× slower machine, same toolchain)
+    does not: each machine's history, replayed alone, alerts for A only. Judged as one
+    history the two would be noise of each other's level, so detection refuses a frame
+    that mixes machines."""
+    a = synthetic(31, step_at=20, factor=1.3).assign(machine="bench-a")
+    b = synthetic(32, level=40_000.0).assign(machine="bench-b")
+    alerts = {m: replay(h) for m, h in (("bench-a", a), ("bench-b", b))}
+    assert alerts["bench-a"]["kind"].tolist() == ["regression"]
+    assert alerts["bench-a"]["first_bad_night"].tolist() == [night(20)]
+    assert alerts["bench-b"].empty
+    with pytest.raises(ValueError, match="mixes machines"):
+        detect(pd.concat([a, b]), night(20))
+    with pytest.raises(ValueError, match="mixes machines"):
+        detect(a, night(20), control=pd.concat([a, b]))
