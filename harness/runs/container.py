@@ -125,8 +125,28 @@ def container_env(spec: ProcessSpec) -> dict[str, str]:
     return {**env, **spec.shown_env, "PATH": CONTAINER_PATH, "HOME": "/root"}
 
 
+RUN_LABEL = "org.stwbench.run"  # every container of a run carries its run id
+PROCESS_LABEL = "org.stwbench.process"
+
+
+def remove_leftovers(engine: Engine, run_id: str) -> int:
+    """Remove containers of `run_id` an earlier session left on the engine (the harness
+    was killed, or the engine lost mid-process and back now); returns how many."""
+    leftovers = engine.client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run_id}"})
+    for leftover in leftovers:
+        with contextlib.suppress(docker.errors.DockerException):
+            leftover.remove(force=True)
+    return len(leftovers)
+
+
 def run(
-    engine: Engine, spec: ProcessSpec, item_dir: Path, uploads: Uploads, *, label: str = ""
+    engine: Engine,
+    spec: ProcessSpec,
+    item_dir: Path,
+    uploads: Uploads,
+    *,
+    run_id: str,
+    label: str = "",
 ) -> ProcessResult:
     """Run `spec` on `engine`; raises EngineLost (nothing recorded) if the engine goes."""
     partial = layout.partial(item_dir)
@@ -134,7 +154,9 @@ def run(
         shutil.rmtree(partial)
     partial.mkdir(parents=True)
     try:
-        return _run(engine, spec, item_dir, partial, uploads, label)
+        return _run(
+            engine, spec, item_dir, partial, uploads, {RUN_LABEL: run_id, PROCESS_LABEL: label}
+        )
     except CONNECTION_ERRORS as exc:
         shutil.rmtree(partial, ignore_errors=True)
         raise EngineLost(f"engine {engine.name}: {str(exc).splitlines()[0][:200]}") from exc
@@ -151,7 +173,7 @@ def _run(
     item_dir: Path,
     partial: Path,
     uploads: Uploads,
-    label: str,
+    labels: dict[str, str],
 ) -> ProcessResult:
     binary, cwd = spec.command[0], str(spec.cwd)
     container = engine.client.containers.create(
@@ -160,7 +182,7 @@ def _run(
         environment=container_env(spec),
         network_mode="none",
         cpuset_cpus=engine.spec.cpus,
-        labels={"org.stwbench.process": label},
+        labels=labels,
         detach=True,
     )
     status, reason = "ok", None

@@ -62,7 +62,15 @@ def parse_engines(text: str) -> list[EngineSpec]:
         specs.append(_spec(name or default_name(url), url, cpus=cpus, where=f"--engines {raw!r}"))
     if not specs:
         raise UsageError("--engines: no engine given")
+    _unique(specs, "--engines")
     return specs
+
+
+def _unique(specs: list[EngineSpec], where: str) -> None:
+    names = [s.name for s in specs]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise UsageError(f"{where}: engine names repeat ({', '.join(repeated)}): give NAME=URL")
 
 
 def engines_from_toml(path: Path) -> list[EngineSpec]:
@@ -77,14 +85,17 @@ def engines_from_toml(path: Path) -> list[EngineSpec]:
     specs = []
     for index, table in enumerate(tables):
         where = f"{path}: engine[{index}]"
-        if "url" not in table:
+        fields = dict(table)
+        url = fields.pop("url", None)
+        if not isinstance(url, str):
             raise UsageError(f"{where}: no `url`")
-        specs.append(_spec(table.get("name") or default_name(table["url"]), **table, where=where))
+        name = fields.pop("name", None) or default_name(url)
+        specs.append(_spec(name, url, where=where, **fields))
+    _unique(specs, str(path))
     return specs
 
 
 def _spec(name: str, url: str, *, where: str, **fields) -> EngineSpec:
-    fields.pop("name", None)
     try:
         return EngineSpec(name=name, url=url, **fields)
     except ValidationError as exc:

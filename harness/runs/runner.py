@@ -250,6 +250,8 @@ def _open_engines(run: Run) -> list[Engine]:
                     previous.lost_at = previous.lost_at or execute.now_iso()
                 continue
         engines.append(engine)
+        if container.remove_leftovers(engine, run.manifest.run_id):
+            console.print(f"[dim]engine {spec.name}: removed containers a killed session left")
         previous = run.manifest.engines.get(spec.name)
         run.manifest.engines[spec.name] = EngineRecord(
             url=spec.url,
