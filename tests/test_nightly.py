@@ -2,11 +2,14 @@
 workload, three backfilled nights of one series, the third carrying the test-only patch
 that makes every `go f()` spin 20 µs: exit codes 0, 0, 1 with --fail-on-regression, an
 alert naming the patch, the trend report showing the step. On SQLite and PostgreSQL.
+The nights are recorded under the host name (no --machine); a second machine then
+records the same night into the same history (--machine, nightly.toml's `machine`).
 """
 
 from __future__ import annotations
 
 import json
+import platform
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -14,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.history.config import load_config
+from harness.history.config import load_config, machine_name
 from harness.history.store import History, database_url
 from harness.metrics import is_headline
 from harness.runs.workloads import SUITES
@@ -24,6 +27,7 @@ pytestmark = pytest.mark.slow  # real toolchains and processes: the fast lane sk
 
 SLOW = REPO / "tests" / "patches" / "test-only-slow-newproc.patch"
 NIGHTS = ("2026-01-01", "2026-01-02", "2026-01-03")
+HOST = platform.node()  # the machine the three nights are recorded under by default
 
 
 def nightly(*args, cwd: Path = REPO) -> subprocess.CompletedProcess:
@@ -103,6 +107,10 @@ def test_three_nights_exit_0_0_1_and_the_third_raises_the_alert(three_nights):
     print(f"\n{line}")  # quoted in the README and the handover note
     assert "first bad night 2026-01-03, last good 2026-01-02" in line
     assert "+ patch test-only-slow-newproc.patch" in line
+    assert f"ns/op on {HOST}:" in line  # the alert names its machine
+    for night, run in zip(NIGHTS, three_nights.runs, strict=True):
+        flat = " ".join(run.stderr.split())
+        assert f"night {night} on machine {HOST}:" in flat, run.stderr[-2000:]
     for run in three_nights.runs:
         assert Path(run.stdout.strip()) == three_nights.trend / "index.html"
 
@@ -111,6 +119,7 @@ def test_the_history_holds_three_nights_and_one_open_scheduler_alert(three_night
     history = History(three_nights.db)
     nights = history.nights(["tip"])
     assert [str(n) for n in nights["night"]] == list(NIGHTS)
+    assert nights["machine"].tolist() == [machine_name(None)] * 3 == [HOST] * 3
     assert len(set(nights["toolchain_key"])) == 2 and nights["processes_failed"].sum() == 0
     assert json.loads(nights["patches_json"].iloc[2])[0]["name"] == SLOW.name
     samples = history.series_samples("tip")
@@ -121,6 +130,7 @@ def test_the_history_holds_three_nights_and_one_open_scheduler_alert(three_night
     (alert,) = alerts[(alerts["metric"] == "ns/op")].to_dict("records")
     assert alert["benchmark"] == "Scheduler-2" and alert["kind"] == "regression"
     assert alert["status"] == "open" and alert["ratio"] > 2 and alert["ci_low"] > 1.5
+    assert alert["machine"] == HOST
     assert str(alert["first_bad_night"]) == "2026-01-03"
     assert str(alert["last_good_night"]) == "2026-01-02"
     change = json.loads(alert["toolchain_change_json"])
@@ -226,6 +236,40 @@ def test_a_recorded_night_is_refused_and_replace_records_it_again(
     history.dispose()
 
 
+def test_a_second_machine_records_the_same_night_in_the_same_history(
+    three_nights, history_copy, tmp_path
+):
+    """The host has all three nights; `other` (nightly.toml's `machine`) records the slow
+    third night too, then `cli` (--machine wins over the file) the same night again:
+    neither is refused, neither is judged against the host's nights (no alert: a first
+    night), and the trend report has a panel per machine."""
+    db = history_copy
+    config = write_config(tmp_path / "other.toml", [SLOW], extra='machine = "other"')
+    runs = {
+        "other": nightly("--config", config, "--db", db, "--night", NIGHTS[2], "--out", tmp_path,
+                         "--fail-on-regression"),
+        "cli": nightly("--config", config, "--db", db, "--night", NIGHTS[2], "--out", tmp_path,
+                       "--fail-on-regression", "--machine", "cli"),
+    }  # fmt: skip
+    for machine, run in runs.items():
+        assert run.returncode == 0, run.stderr[-3000:]
+        assert f"night {NIGHTS[2]} on machine {machine}:" in " ".join(run.stderr.split())
+    history = History(db)
+    nights = history.nights(["tip"])
+    assert sorted(nights["machine"]) == sorted([HOST] * 3 + ["other", "cli"])
+    assert set(nights.loc[nights["machine"] != HOST, "night"].astype(str)) == {NIGHTS[2]}
+    alerts = history.alerts()
+    assert set(alerts["machine"]) == {HOST}  # the new machines: a first night each
+    history.dispose()
+    html = (tmp_path / "nightly" / "index.html").read_text()
+    panels = [part.split('data-machine="', 1)[1].split('"', 1)[0]
+              for part in html.split('class="series-panel" data-series="tip"')[1:]]  # fmt: skip
+    assert panels == [HOST, "other", "cli"]
+    # Recording one of them again is refused as before, naming the machine.
+    again = nightly("--config", config, "--db", db, "--night", NIGHTS[2], "--out", tmp_path)
+    assert again.returncode == 2 and "on machine other" in " ".join(again.stderr.split())
+
+
 # --- usage errors (exit 2, nothing run) -------------------------------------------------
 
 
@@ -243,6 +287,11 @@ def test_usage_and_environment_errors_exit_2(tmp_path):
         (
             ("--config", config, "--db", "postgresql://nobody:secret@127.0.0.1:1/x"),
             "cannot connect",
+        ),
+        (("--config", config, "--db", db, "--machine", " "), "machine name ''"),
+        (
+            ("--config", write_config(tmp_path / "m.toml", extra='machine = ""'), "--db", db),
+            "key machine: machine name ''",
         ),
     ]
     for args, message in cases:
@@ -273,3 +322,7 @@ def test_config_series_union_of_workloads_and_quick(tmp_path):
     config = load_config(mixed)
     assert [w.name for w in config.workloads()] == ["Scheduler", "BurstSpawn"]
     assert config.series[1].control and config.detection.alpha == 0.05
+    assert config.machine is None  # no `machine`: the host name (machine_name)
+    mixed.write_text('machine = " bench-7 "\n' + mixed.read_text())
+    assert load_config(mixed).machine == "bench-7"
+    assert machine_name(None) == HOST and machine_name("x") == "x"
