@@ -707,7 +707,7 @@ def _calibration_trial(
         scratch = run.raw / "_calibration" / Path(path).name
         shutil.rmtree(scratch, ignore_errors=True)
         result = container.run(
-            engine, spec, scratch, uploads, label=f"{run.manifest.run_id}/calibration"
+            engine, spec, scratch, uploads, run_id=run.manifest.run_id, label="calibration"
         )
         stdout = (scratch / layout.STDOUT).read_text(errors="replace")
         return result.exit_code, stdout
@@ -786,7 +786,7 @@ def _run_item(
     if engine is not None:
         assert uploads is not None
         return container.run(
-            engine, spec, item_dir, uploads, label=f"{run.manifest.run_id}/{item.slug}"
+            engine, spec, item_dir, uploads, run_id=run.manifest.run_id, label=item.slug
         )
     return execute.run(spec, item_dir)
 
