@@ -52,7 +52,11 @@ def machines_view(machines: Machines | None, manifest: Manifest) -> dict | None:
     for name, record in manifest.engines.items():
         rows = machines.rows[machines.rows["machine"] == name]
         # Headline rows and every decided change: the rest is in summary.json.
-        shown = rows[rows["metric"].map(is_headline) | rows["verdict"].isin(["worse", "better"])]
+        keep = [
+            bool(is_headline(str(m))) or v in ("worse", "better")
+            for m, v in zip(rows["metric"], rows["verdict"], strict=True)
+        ]
+        shown = rows[keep]
         machine = record.machine
         sections.append(
             {
