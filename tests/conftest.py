@@ -269,19 +269,24 @@ def edit_file(rel: str, old: str, new: str):
     return edit
 
 
-def kill_when(args: list, ready, *, timeout: float = 900, poll: float = 0.2) -> None:
-    """Run `stwbench *args` and SIGKILL it as soon as `ready()` holds (a killed run, ab or
-    bisect, to be resumed); fail if it ends on its own first or `timeout` passes."""
-    import signal
-    import time
-
-    process = subprocess.Popen(
+def start_stwbench(args: list) -> subprocess.Popen:
+    """`stwbench *args` started in the background (text pipes for stdout and stderr)."""
+    return subprocess.Popen(
         [sys.executable, "-m", "harness.cli", *map(str, args)],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def kill_when(args: list, ready, *, timeout: float = 900, poll: float = 0.2) -> None:
+    """Run `stwbench *args` and SIGKILL it as soon as `ready()` holds (a killed run, ab or
+    bisect, to be resumed); fail if it ends on its own first or `timeout` passes."""
+    import signal
+    import time
+
+    process = start_stwbench(args)
     deadline = time.monotonic() + timeout
     try:
         while not ready():

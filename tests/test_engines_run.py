@@ -11,7 +11,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -20,7 +19,7 @@ import docker
 import pytest
 
 from harness.rundir import layout
-from tests.conftest import GO, REPO, kill_when, stwbench
+from tests.conftest import GO, REPO, kill_when, start_stwbench, stwbench
 from tests.test_report import assert_fetches_nothing, headless, page_errors
 
 pytestmark = pytest.mark.slow
@@ -183,10 +182,11 @@ def test_a_killed_sharded_run_resumes_with_every_block_whole(second_engine, tmp_
 # --- an engine lost mid-run -----------------------------------------------------------
 
 
-@pytest.fixture
-def third_engine(docker_available):
-    """A private dockerd (killed by the test): socket, data root, exec root and pid file
-    of its own under /run and /var/tmp; the runner image comes from the cached rootfs."""
+@contextlib.contextmanager
+def private_dockerd(*extra: str):
+    """A dockerd of the test's own: socket, data root, exec root and pid file under /run
+    and /var/tmp, no bridge; yields (its unix URL, a function that SIGKILLs it). The
+    runner image comes from the cached rootfs tarball on first use."""
     if os.geteuid() != 0:
         pytest.skip("starting a dockerd needs root")
     tag = f"stwbench-d3-{os.getpid()}"
@@ -194,24 +194,13 @@ def third_engine(docker_available):
     data_root = Path("/var/tmp") / tag
     log = (data_root.parent / f"{tag}.log").open("w")
     process = subprocess.Popen(
-        [
-            "dockerd",
-            "--host",
-            f"unix://{sock}",
-            "--data-root",
-            str(data_root),
-            "--exec-root",
-            exec_root,
-            "--pidfile",
-            pidfile,
-            "--bridge=none",
-            "--iptables=false",
-            "--ip-masq=false",
-        ],
+        ["dockerd", "--host", f"unix://{sock}", "--data-root", str(data_root),
+         "--exec-root", exec_root, "--pidfile", pidfile, "--bridge=none",
+         "--iptables=false", "--ip-masq=false", *extra],
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
-    )
+    )  # fmt: skip
     for _ in range(60):
         with contextlib.suppress(Exception):  # the socket appears when it is ready
             docker.DockerClient(base_url=f"unix://{sock}", timeout=10).ping()
@@ -219,28 +208,33 @@ def third_engine(docker_available):
         time.sleep(1)
     else:
         process.kill()
-        pytest.fail(f"the third dockerd did not come up: {Path(log.name).read_text()[-2000:]}")
+        pytest.fail(f"the private dockerd did not come up: {Path(log.name).read_text()[-2000:]}")
 
     def kill() -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)  # dockerd and its containerd
         process.wait(timeout=60)
 
-    yield f"unix://{sock}", kill
-    kill()
-    # The shims and the containers they ran outlive a killed daemon: end them too.
-    subprocess.run(["pkill", "-9", "-f", exec_root], check=False)
-    time.sleep(1)
-    mounts = Path("/proc/mounts").read_text().split("\n")
-    for line in reversed(mounts):
-        fields = line.split()
-        if len(fields) > 1 and (
-            fields[1].startswith(str(data_root)) or fields[1].startswith(exec_root)
-        ):
-            subprocess.run(["umount", "-l", fields[1]], check=False)
-    shutil.rmtree(data_root, ignore_errors=True)
-    shutil.rmtree(exec_root, ignore_errors=True)
-    log.close()
+    try:
+        yield f"unix://{sock}", kill
+    finally:
+        kill()
+        # The shims and the containers they ran outlive a killed daemon: end them too.
+        subprocess.run(["pkill", "-9", "-f", exec_root], check=False)
+        time.sleep(1)
+        for line in reversed(Path("/proc/mounts").read_text().split("\n")):
+            fields = line.split()
+            if len(fields) > 1 and fields[1].startswith((str(data_root), exec_root)):
+                subprocess.run(["umount", "-l", fields[1]], check=False)
+        shutil.rmtree(data_root, ignore_errors=True)
+        shutil.rmtree(exec_root, ignore_errors=True)
+        log.close()
+
+
+@pytest.fixture
+def third_engine(docker_available):
+    with private_dockerd() as engine:
+        yield engine
 
 
 def test_an_engine_lost_mid_run_loses_nothing_its_blocks_finish_on_the_other(
@@ -249,13 +243,7 @@ def test_an_engine_lost_mid_run_loses_nothing_its_blocks_finish_on_the_other(
     url, kill = third_engine
     out = tmp_path / "out"
     args = ab_args(out, f"a=env#cpus=0,c={url}#cpus=1")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "harness.cli", *map(str, args)],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_stwbench(args)
     deadline = time.monotonic() + 900
     killed_after = None
     while killed_after is None:
@@ -301,9 +289,121 @@ def test_an_engine_lost_mid_run_loses_nothing_its_blocks_finish_on_the_other(
             assert slug in moved
     summary = json.loads((run_dir / "summary.json").read_text())
     rows = [
-        r
-        for r in summary["comparisons"]
-        if (r["benchmark"], r["metric"]) == ("Scheduler", "ns/op")
+        r for r in summary["comparisons"] if (r["benchmark"], r["metric"]) == ("Scheduler", "ns/op")
     ]
     assert rows and rows[0]["verdict"] == "worse"
     assert 'class="bad">lost' in (run_dir / "report.html").read_text()
+
+
+# --- a nightly history from two machines --------------------------------------------
+
+
+def test_two_machines_record_the_same_night_into_one_postgresql(
+    second_engine, postgres_server_url, tmp_path
+):
+    """Two nightly jobs at once, each on its own engine (its CPU: its machine), same
+    series, same night, one PostgreSQL database: two nights keyed (series, machine,
+    night), named after the engines, and a trend panel per machine."""
+    from harness.history import History
+    from tests.conftest import scratch_postgres_db
+
+    config = tmp_path / "nightly.toml"
+    config.write_text(
+        "reps = 3\ngomaxprocs = 1\ntarget_seconds = 0.15\n[[series]]\n"
+        f'name = "tip"\ngo = "{GO}"\nmode = "source"\nworkloads = "Scheduler"\n'
+    )
+    with scratch_postgres_db(postgres_server_url) as db:
+        jobs = {}
+        for name, engine in (("a", "a=env#cpus=0"), ("b", f"b={second_engine}#cpus=1")):
+            args = ["nightly", "--config", config, "--db", db, "--night", "2026-12-01",
+                    "--engines", engine, "--no-gate", "--out", tmp_path / name]  # fmt: skip
+            jobs[name] = start_stwbench(args)
+        for name, job in jobs.items():
+            _, stderr = job.communicate(timeout=900)
+            assert job.returncode == 0, stderr[-3000:]
+            assert "night 2026-12-01 on machine " + name in " ".join(stderr.split())
+            (run_dir,) = (tmp_path / name / "nightly" / "2026-12-01").glob("2*")
+            manifest = manifest_of(run_dir)
+            assert {p["engine"] for p in manifest["processes"].values()} == {name}
+        history = History(db)
+        nights = history.nights(["tip"])
+        history.dispose()
+    assert sorted(nights["machine"]) == ["a", "b"]
+    assert set(nights["night"].astype(str)) == {"2026-12-01"}
+    html = (tmp_path / "b" / "nightly" / "index.html").read_text()
+    assert 'data-machine="a"' in html and 'data-machine="b"' in html
+
+
+# --- a remote engine over TLS ---------------------------------------------------------
+
+
+def _certificates(directory: Path) -> dict[str, Path]:
+    """A throw-away CA, a server certificate for 127.0.0.1 and a client certificate."""
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca-key.pem",
+            "-out", "ca.pem", "-days", "1", "-subj", "/CN=stwbench-test-ca")  # fmt: skip
+    for name, usage, alt in (("server", "serverAuth", "subjectAltName=IP:127.0.0.1\n"),
+                             ("client", "clientAuth", "")):  # fmt: skip
+        (directory / f"{name}.ext").write_text(f"{alt}extendedKeyUsage={usage}\n")
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}-key.pem",
+                "-out", f"{name}.csr", "-subj", f"/CN={name}")  # fmt: skip
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem",
+                "-CAcreateserial", "-out", f"{name}-cert.pem", "-days", "1",
+                "-extfile", f"{name}.ext")  # fmt: skip
+    return {p.stem: p for p in directory.glob("*.pem")}
+
+
+def test_an_engine_over_tcp_with_tls_is_fingerprinted_and_runs_a_process(
+    docker_available, tmp_path
+):
+    """The remote path: tcp:// with the daemon's CA and a client certificate. Without the
+    client certificate the daemon refuses the connection: exit 2 naming the engine."""
+    from harness.errors import EnvironmentProblem
+    from harness.rundir import EngineSpec
+    from harness.runs.container import Uploads
+    from harness.runs.container import run as run_in_container
+    from harness.runs.engines import open_engine
+    from harness.runs.execute import ProcessSpec
+
+    if shutil.which("openssl") is None:
+        pytest.fail("no openssl: apt-get install -y openssl")
+    pems = _certificates(tmp_path)
+    port = 23760 + os.getpid() % 200
+    tls = ["--host", f"tcp://127.0.0.1:{port}", "--tlsverify", f"--tlscacert={pems['ca']}",
+           f"--tlscert={pems['server-cert']}", f"--tlskey={pems['server-key']}"]  # fmt: skip
+    with private_dockerd(*tls):
+        spec = EngineSpec(
+            name="remote",
+            url=f"tcp://127.0.0.1:{port}",
+            tls_ca=str(pems["ca"]),
+            tls_cert=str(pems["client-cert"]),
+            tls_key=str(pems["client-key"]),
+            cpus="1",
+        )
+        engine = open_engine(spec)
+        assert engine.machine.affinity == [1] and engine.machine.engine_url == spec.url
+        item, cwd = tmp_path / "item", tmp_path / "cwd"
+        cwd.mkdir()
+        done = run_in_container(
+            engine,
+            ProcessSpec(
+                command=["/usr/bin/dash", "-c", "printf 'ok\\0bytes' && echo err >&2"],
+                cwd=cwd,
+                env={},
+                shown_env={"GOMAXPROCS": "1"},
+                timeout_s=60,
+                perf_events=[],
+                keep_raw=False,
+            ),
+            item,
+            Uploads(),
+            run_id="tls-test",
+        )
+        assert done.status == "ok" and done.exit_code == 0
+        assert (item / layout.STDOUT).read_bytes() == b"ok\0bytes"  # every byte
+        assert (item / layout.STDERR).read_text() == "err\n"
+        with pytest.raises(EnvironmentProblem, match=r"engine remote .* does not answer"):
+            open_engine(spec.model_copy(update={"tls_cert": None, "tls_key": None}))

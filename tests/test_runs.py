@@ -158,7 +158,14 @@ def test_killed_run_resumes_without_redoing_finished_processes(tmp_path):
     assert not list(run_dir.glob("raw/*/*/*.partial"))
 
 
-def test_hanging_and_crashing_runtimes_are_recorded_and_the_rest_kept(tmp_path):
+@pytest.mark.parametrize("executor", ["local", "docker"])
+def test_hanging_and_crashing_runtimes_are_recorded_and_the_rest_kept(executor, tmp_path, request):
+    """Locally, and in containers on the Docker engine (SIGQUIT then SIGKILL through the
+    engine, passed on to the Go process by the container's wrapper)."""
+    in_containers = []
+    if executor == "docker":
+        request.getfixturevalue("docker_available")
+        in_containers = ["--run-executor", "docker", "--noise-retries", "0"]
     config = tmp_path / "variants.toml"
     patches = REPO / "tests" / "patches"
     config.write_text(
@@ -186,6 +193,7 @@ def test_hanging_and_crashing_runtimes_are_recorded_and_the_rest_kept(tmp_path):
         "--no-gate",  # both would fail it (tests/test_gate.py); here: the processes
         "--out",
         str(out),
+        *in_containers,
     )
     assert result.returncode == 3, result.stderr[-3000:]
     run_dir = only_run_dir(out)

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from harness.commands import add_command
+from harness.commands.options import engine_specs
 from harness.commands.run import add_gate_argument
 from harness.console import console
 from harness.errors import UsageError
@@ -64,6 +65,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="≤ 5 reps, short processes, `quick` workloads for series that chose none",
     )
     parser.add_argument("--executor", choices=("auto", "docker", "local"), default="auto")
+    parser.add_argument(
+        "--engines",
+        metavar="LIST|TOML",
+        help="run the night's processes in containers on these Docker engines (as `ab "
+        "--engines`); with one engine its name is the default --machine",
+    )
     parser.add_argument("--out", type=Path, default=Path("results"), help="results directory")
     parser.add_argument(
         "--fail-on-regression",
@@ -117,9 +124,18 @@ def cmd_nightly(args: argparse.Namespace) -> int:
         config = load_config(args.config)
         if args.quick:
             config.quick()
-        # --machine wins over the file's `machine`; neither: the host name. Resolved
-        # before anything else, so a bad name is a usage error that touched nothing.
-        machine = machine_name(args.machine if args.machine is not None else config.machine)
+        engines = engine_specs(args.engines) if args.engines else []
+        # --machine wins over the file's `machine`, then the one engine's name when the
+        # night runs on one (`--engines`: the engine is the machine measured); else the
+        # host name. Resolved before anything else: a bad name touched nothing.
+        explicit = args.machine if args.machine is not None else config.machine
+        if explicit is None and len(engines) == 1:
+            explicit = engines[0].name
+        machine = machine_name(explicit)
+        if engines:
+            config.options = config.options.model_copy(
+                update={"run_executor": "docker", "engines": engines}
+            )
     history = History(args.db or os.environ.get(HISTORY_ENV) or default_url(args.out))
     applied = history.migrate()
     console.print(

@@ -46,6 +46,7 @@ from harness.runs.execute import (
     QUIT_GRACE_S,
     ProcessResult,
     ProcessSpec,
+    add_noise,
     failure_summary,
     now_iso,
     record,
@@ -219,11 +220,7 @@ def _run(
         env=spec.shown_env,
         perf_events=[],
     )
-    if measured is not None:
-        result.cpu_user_s = measured.cpu_user_s
-        result.cpu_sys_s = measured.cpu_sys_s
-        result.interference_cores = measured.interference_cores
-        result.steal_cores = measured.steal_cores
+    add_noise(result, measured)
     if spec.trace is not None:
         result.trace_error = trace.summarize(spec.trace, partial, keep_raw=spec.keep_raw)
     if status != "ok" and reason:

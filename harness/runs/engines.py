@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import docker
+import docker.constants
 import docker.errors
 import requests.exceptions
 from pydantic import ValidationError
@@ -129,12 +130,20 @@ def connect(spec: EngineSpec) -> docker.DockerClient:
                     ca_cert=spec.tls_ca,
                     verify=bool(spec.tls_ca),
                 )
+            # An explicit version: the constructor then sends nothing, so trust_env can
+            # go first. requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE replace a
+            # session's own CA (psf/requests#3829): with them set (Debian sets them),
+            # the daemon's CA would be ignored and every TLS engine refused.
             client = docker.DockerClient(
                 base_url=spec.url,
                 tls=tls,
                 timeout=API_TIMEOUT_S,
                 use_ssh_client=spec.url.startswith("ssh://"),
+                version=docker.constants.DEFAULT_DOCKER_API_VERSION,
             )
+            if tls is not None:
+                client.api.trust_env = False
+            client.api._version = client.api._retrieve_server_version()  # what "auto" does
         client.ping()
     except (docker.errors.DockerException, *CONNECTION_ERRORS) as exc:
         raise EnvironmentProblem(

@@ -105,12 +105,7 @@ def run(spec: ProcessSpec, item_dir: Path) -> ProcessResult:
         env=spec.shown_env,
         perf_events=list(spec.perf_events),
     )
-    if measured is not None:
-        result.cpu_user_s = measured.cpu_user_s
-        result.cpu_sys_s = measured.cpu_sys_s
-        result.interference_cores = measured.interference_cores
-        result.steal_cores = measured.steal_cores
-        result.load1 = measured.load1
+    add_noise(result, measured)
     if spec.perf_events and data_path.exists():
         result.perf_error = perf.report(data_path, partial / layout.PERF_REPORT)
         folded_error = perf.fold(data_path, partial)
@@ -124,6 +119,17 @@ def run(spec: ProcessSpec, item_dir: Path) -> ProcessResult:
         result.reason = f"{reason}; {failure_summary(stderr)}"
     record(item_dir, result)
     return result
+
+
+def add_noise(result: ProcessResult, measured: noise.Noise | None) -> None:
+    """The noise guard's figures into the process's record (None: not measured)."""
+    if measured is None:
+        return
+    result.cpu_user_s = measured.cpu_user_s
+    result.cpu_sys_s = measured.cpu_sys_s
+    result.interference_cores = measured.interference_cores
+    result.steal_cores = measured.steal_cores
+    result.load1 = measured.load1
 
 
 def _kill_group(process: subprocess.Popen, sig: signal.Signals) -> None:

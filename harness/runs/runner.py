@@ -234,15 +234,20 @@ CONTAINER_PERF = "processes run in containers (--run-executor docker): perf is n
 
 def _open_engines(run: Run) -> list[Engine]:
     """Connect to every engine of the run, make sure it has the runner image and record
-    its machine. An engine of an earlier session that is down now is recorded as lost
-    (its half-done block reruns elsewhere); none answering at all is exit 2."""
+    its machine. At a run's start every engine must answer (exit 2 naming the one that
+    does not: a typo must not silently shrink the run). A resumed run goes on without an
+    engine that is down now, recorded as lost (its half-done block reruns elsewhere);
+    none answering is exit 2."""
     specs = run.options.engines or [DEFAULT_ENGINE]
+    resumed = len(run.manifest.sessions) > 1
     engines, problems = [], []
     for spec in specs:
         with console.status(f"engine {spec.name}: connecting, runner image, fingerprint"):
             try:
                 engine = open_engine(spec)
             except EnvironmentProblem as exc:
+                if not resumed:
+                    raise
                 problems.append(str(exc))
                 previous = run.manifest.engines.get(spec.name)
                 if previous is not None:
