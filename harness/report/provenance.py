@@ -193,6 +193,7 @@ def order_rows(manifest: Manifest) -> list[dict]:
                 "interference": f"{interference:.2f}" if _number(interference) else "–",
                 "attempts": str(len(process.attempts)) if process is not None else "–",
                 "noisy": bool(process is not None and process.noisy),
+                "engine": (process.engine if process is not None else None) or "",
             }
         )
     return rows

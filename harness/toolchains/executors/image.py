@@ -2,7 +2,11 @@
 
 A Debian root filesystem from `debootstrap --variant=minbase` (bash, coreutils: all
 make.bash needs once CGO_ENABLED=0) is tarred and `docker import`ed, tagged with the
-hash of this recipe. The tag is the cache: an engine that has it never rebuilds it.
+hash of this recipe. The tag is the cache: an engine that has it never rebuilds it. The
+root filesystem's tar is kept in the cache too (images/<hash>.tar), so a further engine
+(a second local daemon, a remote one: the import streams it through the API) gets the
+same image without debootstrap. It is also the runner image of the docker run executor
+(harness/runs/container.py): sh, cat and env are all a static test binary needs there.
 """
 
 from __future__ import annotations
