@@ -19,6 +19,7 @@ import contextlib
 import datetime as dt
 import errno
 import os
+import platform
 import random
 import shutil
 import subprocess
@@ -254,6 +255,13 @@ def _open_engines(run: Run) -> list[Engine]:
                     previous.state, previous.lost_reason = "lost", str(exc)
                     previous.lost_at = previous.lost_at or execute.now_iso()
                 continue
+        host_arch = platform.machine()
+        if engine.machine.machine and engine.machine.machine != host_arch:
+            # The test binaries are built here, for this machine's GOARCH.
+            raise EnvironmentProblem(
+                f"engine {spec.name} is {engine.machine.machine}, this machine "
+                f"{host_arch}: the binaries built here cannot run there"
+            )
         engines.append(engine)
         if container.remove_leftovers(engine, run.manifest.run_id):
             console.print(f"[dim]engine {spec.name}: removed containers a killed session left")
