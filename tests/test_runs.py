@@ -156,6 +156,28 @@ def test_killed_run_resumes_without_redoing_finished_processes(tmp_path):
     assert len(after) == 8
     assert all(after[key] == text for key, text in before.items())  # not redone
     assert not list(run_dir.glob("raw/*/*/*.partial"))
+    assert len(json.loads((run_dir / "manifest.json").read_text())["processes"]) == 8
+
+
+def test_a_process_on_disk_but_not_in_the_manifest_is_recorded_on_resume(short_run, tmp_path):
+    """The kill window between a process's rename into place and the manifest's save:
+    resume records it from its status.json (complete on disk) instead of leaving a hole."""
+    import shutil
+
+    run_dir = tmp_path / "copy"
+    shutil.copytree(short_run[0], run_dir, symlinks=True)
+    manifest_path = run_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    slug = next(iter(manifest["processes"]))
+    kept = manifest["processes"].pop(slug)
+    manifest_path.write_text(json.dumps(manifest))
+    status = (run_dir / "raw" / slug / "status.json").read_text()
+    result = stwbench("run", "--resume", str(run_dir))
+    assert result.returncode == 0, result.stderr[-3000:]
+    again = json.loads(manifest_path.read_text())["processes"]
+    assert len(again) == 8 and again[slug]["status"] == kept["status"] == "ok"
+    assert again[slug]["duration_s"] == kept["duration_s"]
+    assert (run_dir / "raw" / slug / "status.json").read_text() == status  # not redone
 
 
 @pytest.mark.parametrize("executor", ["local", "docker"])

@@ -176,6 +176,7 @@ class ProcessStatus(NoiseFigures):
     perf_events: list[str] = Field(default_factory=list)
     perf_error: str | None = None
     trace_error: str | None = None  # --trace: see the trace record
+    engine: str | None = None  # run executor docker: the engine it ran on
 
 
 class Attempt(NoiseFigures):

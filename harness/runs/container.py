@@ -219,6 +219,7 @@ def _run(
         command=list(spec.command),
         env=spec.shown_env,
         perf_events=[],
+        engine=engine.name,
     )
     add_noise(result, measured)
     if spec.trace is not None:

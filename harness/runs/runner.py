@@ -220,6 +220,7 @@ def _execute(run: Run) -> None:
         isolated = Isolation(**isolation.detect(options.cpus, _max_gomaxprocs(run)))
     run.manifest.isolation = isolated
     console.print(f"[dim]isolation: {isolated.reason}")
+    _adopt_finished(run)
     with isolation.harness_on(isolated.harness_cpus):
         _calibrate(run, toolchains, binaries, engines[0] if engines else None)
         _record_noise(run)
@@ -313,6 +314,40 @@ def _run_processes(
             bar.advance(task)
 
 
+def _adopt_finished(run: Run) -> None:
+    """Record the processes that are finished on disk but not in the manifest: a session
+    killed between a process's rename into place and the manifest's save. Its status.json
+    is complete (execute.record writes it last), so it is the process's record."""
+    for item in run.order:
+        item_dir = run.item_dir(item)
+        if item.slug in run.manifest.processes or not layout.finished(item_dir):
+            continue
+        result = execute.read_status(item_dir)
+        attempts = [
+            _attempt_entry(run, number, path)
+            for number, path in run.layout.rejected_attempts(item.slug)
+        ]
+        run.manifest.processes[item.slug] = _process_record(
+            result, attempts, noise_reason(result, run.options) is not None, result.engine
+        )
+    run.save()
+
+
+def _process_record(
+    result: execute.ProcessResult, attempts: list[Attempt], noisy: bool, engine: str | None
+) -> ProcessRecord:
+    return ProcessRecord(
+        status=result.status,
+        duration_s=result.duration_s,
+        exit_code=result.exit_code,
+        reason=result.reason,
+        **_noise_figures(result),
+        attempts=attempts,
+        noisy=noisy,
+        engine=engine,
+    )
+
+
 def _say_resuming(run: Run, todo: int, extended: bool) -> None:
     done = len(run.order) - todo
     if done:
@@ -363,15 +398,8 @@ class _ItemRunner:
 
         result, attempts, noisy = _run_guarded(run, item, once, out)
         with self.lock:
-            run.manifest.processes[item.slug] = ProcessRecord(
-                status=result.status,
-                duration_s=result.duration_s,
-                exit_code=result.exit_code,
-                reason=result.reason,
-                **_noise_figures(result),
-                attempts=attempts,
-                noisy=noisy,
-                engine=engine.name if engine else None,
+            run.manifest.processes[item.slug] = _process_record(
+                result, attempts, noisy, engine.name if engine else None
             )
             if result.status != "ok":
                 out.print(f"[red]{result.status}[/] {item.slug}: {result.reason}")
